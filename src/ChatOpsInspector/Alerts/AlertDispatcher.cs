@@ -1,0 +1,277 @@
+using System.Text.Json;
+using ChatOpsInspector.Cards;
+using ChatOpsInspector.Operations;
+using ChatOpsInspector.Routing;
+using ChatOpsInspector.State;
+using ChatOpsInspector.Workflow;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsInspector.Alerts;
+
+/// <summary>
+/// Drains the durable group and outbox queues: reconciles each changed group's workflow with what
+/// Inspector reported, then posts or updates its card on every platform, one call per channel per
+/// <see cref="DispatchOptions.ChannelInterval"/>, retrying throttled and failed calls later.
+/// Work claimed by a replica that dies comes back when its lease ends.
+/// </summary>
+internal sealed partial class AlertDispatcher(
+    IWorkQueue queue,
+    IAlertStore store,
+    IKeyValueStore values,
+    IAuditLog audit,
+    IEnumerable<IChatAdapter> adapters,
+    WorkflowReconciler reconciler,
+    FindingRouter router,
+    TimeProvider time,
+    IOptions<DispatchOptions> options,
+    ILogger<AlertDispatcher> logger) : BackgroundService
+{
+    private readonly IChatAdapter[] _adapters = adapters.ToArray();
+    private readonly DispatchOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var worked = 0;
+            try
+            {
+                worked += await DrainGroupsAsync(stoppingToken);
+                worked += await DrainOutboxAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The store is down or a bug: the claimed items come back after their lease.
+                AppMetrics.Errors.WithLabels("dispatcher").Inc();
+                LogLoopFailed(ex);
+                await Delay(_options.ErrorBackoff, stoppingToken);
+                continue;
+            }
+            if (worked == 0)
+            {
+                await Delay(_options.PollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>One pass over due groups; returns how many were handled. Public for tests and tools.</summary>
+    public async Task<int> DrainGroupsAsync(CancellationToken cancellationToken)
+    {
+        var items = await queue.ClaimAsync(Queues.Groups, _options.BatchSize, _options.Lease, time.GetUtcNow(), cancellationToken);
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
+            async (item, ct) => await PublishGroupAsync(item, ct));
+        return items.Count;
+    }
+
+    public async Task<int> DrainOutboxAsync(CancellationToken cancellationToken)
+    {
+        var items = await queue.ClaimAsync(Queues.Outbox, _options.BatchSize, _options.Lease, time.GetUtcNow(), cancellationToken);
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
+            async (item, ct) => await SendOutboxAsync(item, ct));
+        return items.Count;
+    }
+
+    private async Task PublishGroupAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        var group = await store.GetGroupAsync(item.Id, cancellationToken);
+        if (group is null)
+        {
+            await queue.CompleteAsync(Queues.Groups, item, time.GetUtcNow(), cancellationToken);
+            return;
+        }
+        group = await reconciler.ReconcileAsync(group, cancellationToken);
+        if (!group.Meta.Alerting && group.Cards.Count == 0)
+        {
+            // Below the alert threshold and never posted: kept for digests and /vulns, no card.
+            await queue.CompleteAsync(Queues.Groups, item, time.GetUtcNow(), cancellationToken);
+            return;
+        }
+        var route = router.FindOwner(group.Owner);
+        if (_adapters.Length == 0)
+        {
+            LogWouldPost(group.Id, group.Owner, AlertCardBuilder.Build(group, time.GetUtcNow()).FallbackText);
+            await queue.CompleteAsync(Queues.Groups, item, time.GetUtcNow(), cancellationToken);
+            return;
+        }
+
+        TimeSpan? retryIn = null;
+        foreach (var adapter in _adapters)
+        {
+            var channel = ChannelOf(adapter, group, route);
+            if (channel is null)
+            {
+                continue;
+            }
+            var existing = group.Cards.GetValueOrDefault(adapter.Platform);
+            if (!await TakeChannelSlotAsync(adapter.Platform, channel, cancellationToken))
+            {
+                retryIn = Min(retryIn, _options.ChannelInterval);
+                continue;
+            }
+            var card = AlertCardBuilder.Build(group, time.GetUtcNow());
+            var operation = existing is null ? "post" : "update";
+            var result = existing is null
+                ? await adapter.PostCardAsync(channel, card, cancellationToken)
+                : await adapter.UpdateCardAsync(existing, card, cancellationToken);
+            AppMetrics.ChatCalls.WithLabels(adapter.Platform, operation, result.Outcome.ToString()).Inc();
+            switch (result.Outcome)
+            {
+                case ChatOutcome.Ok when existing is null && result.Message is { } posted:
+                    await store.SetCardRefAsync(group.Id, posted, cancellationToken);
+                    AppMetrics.AlertsPosted.WithLabels(adapter.Platform).Inc();
+                    LogPosted(group.Id, group.Owner, adapter.Platform, channel);
+                    break;
+                case ChatOutcome.RetryLater:
+                    retryIn = Min(retryIn, result.RetryAfter ?? _options.RetryBackoff);
+                    LogRetry(adapter.Platform, operation, group.Id, result.Error, result.RetryAfter ?? _options.RetryBackoff);
+                    break;
+                case ChatOutcome.Failed:
+                    await RecordFailureAsync(adapter.Platform, operation, channel, group.Id, group.Owner, result.Error, cancellationToken);
+                    break;
+            }
+        }
+        if (retryIn is { } delay)
+        {
+            await queue.RescheduleAsync(Queues.Groups, item, time.GetUtcNow() + delay, cancellationToken);
+        }
+        else
+        {
+            await queue.CompleteAsync(Queues.Groups, item, time.GetUtcNow(), cancellationToken);
+        }
+    }
+
+    private async Task SendOutboxAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        var message = item.Payload is null ? null : JsonSerializer.Deserialize(item.Payload, OutboxJson.Default.OutboxMessage);
+        if (message is null)
+        {
+            await queue.CompleteAsync(Queues.Outbox, item, time.GetUtcNow(), cancellationToken);
+            return;
+        }
+        var group = message.GroupId is null ? null : await store.GetGroupAsync(message.GroupId, cancellationToken);
+        var route = group is null ? null : router.FindOwner(group.Owner);
+        var delivered = message.Delivered.ToList();
+        TimeSpan? retryIn = null;
+        var note = new ChatNote(message.Text, message.Mentions);
+        foreach (var adapter in _adapters)
+        {
+            if (delivered.Contains(adapter.Platform) || (message.Platform is { } only && only != adapter.Platform))
+            {
+                continue;
+            }
+            var thread = group?.Cards.GetValueOrDefault(adapter.Platform);
+            var channel = message.Channel ?? thread?.Channel ?? (group is null ? null : ChannelOf(adapter, group, route));
+            if (channel is null)
+            {
+                continue;
+            }
+            if (!await TakeChannelSlotAsync(adapter.Platform, channel, cancellationToken))
+            {
+                retryIn = Min(retryIn, _options.ChannelInterval);
+                continue;
+            }
+            var result = await adapter.PostNoteAsync(channel, thread, note, cancellationToken);
+            AppMetrics.ChatCalls.WithLabels(adapter.Platform, "note", result.Outcome.ToString()).Inc();
+            switch (result.Outcome)
+            {
+                case ChatOutcome.Ok:
+                    delivered.Add(adapter.Platform);
+                    break;
+                case ChatOutcome.RetryLater:
+                    retryIn = Min(retryIn, result.RetryAfter ?? _options.RetryBackoff);
+                    break;
+                case ChatOutcome.Failed:
+                    delivered.Add(adapter.Platform);
+                    await RecordFailureAsync(adapter.Platform, "note", channel, message.GroupId, group?.Owner, result.Error, cancellationToken);
+                    break;
+            }
+        }
+        if (retryIn is { } delay)
+        {
+            var remaining = message with { Delivered = delivered };
+            await queue.EnqueueAsync(Queues.Outbox, item.Id, JsonSerializer.Serialize(remaining, OutboxJson.Default.OutboxMessage),
+                time.GetUtcNow() + delay, cancellationToken);
+        }
+        else
+        {
+            await queue.CompleteAsync(Queues.Outbox, item, time.GetUtcNow(), cancellationToken);
+        }
+    }
+
+    private static string? ChannelOf(IChatAdapter adapter, AlertGroup group, OwnerRoute? route) =>
+        group.Cards.GetValueOrDefault(adapter.Platform)?.Channel
+        ?? (route is null ? null : adapter.ChannelFor(route))
+        ?? adapter.ChannelFor(new OwnerRoute(group.Owner, group.Meta.SlackChannel, group.Meta.TeamsChannel, [], [], [], group.Meta.Environment, "stored"));
+
+    /// <summary>A shared slot per channel so that all replicas together stay under the platform's rate limit.</summary>
+    private Task<bool> TakeChannelSlotAsync(string platform, string channel, CancellationToken cancellationToken) =>
+        _options.ChannelInterval <= TimeSpan.Zero
+            ? Task.FromResult(true)
+            : values.TrySetIfAbsentAsync($"rate:{platform}:{channel}", "1", _options.ChannelInterval, cancellationToken);
+
+    private async Task RecordFailureAsync(string platform, string operation, string channel, string? groupId, string? owner, string? error, CancellationToken cancellationToken)
+    {
+        AppMetrics.Errors.WithLabels(platform).Inc();
+        LogChatFailed(platform, operation, channel, groupId, owner, error);
+        await audit.AppendAsync(new AuditRecord
+        {
+            At = time.GetUtcNow(),
+            Action = $"chat_{operation}_failed",
+            ActorPlatform = platform,
+            ActorId = Actor.System.UserId,
+            ActorName = Actor.System.DisplayName,
+            Channel = channel,
+            GroupId = groupId,
+            Owner = owner,
+            Detail = error,
+            Outcome = "failed",
+        }, cancellationToken);
+    }
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
+
+    private async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, time, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No chat platform configured; would post for {Owner} (group {GroupId}): {Text}")]
+    private partial void LogWouldPost(string groupId, string owner, string text);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Posted card for group {GroupId} of {Owner} to {Platform} channel {Channel}")]
+    private partial void LogPosted(string groupId, string owner, string platform, string channel);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Platform} {Operation} for group {GroupId} will be retried in {Delay}: {Error}")]
+    private partial void LogRetry(string platform, string operation, string groupId, string? error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Platform} {Operation} to {Channel} failed for group {GroupId} of {Owner}: {Error}")]
+    private partial void LogChatFailed(string platform, string operation, string channel, string? groupId, string? owner, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dispatcher pass failed; claimed work will be retried")]
+    private partial void LogLoopFailed(Exception ex);
+}
+
+/// <summary>Section <c>Dispatch</c>: how the outbound queue is drained.</summary>
+internal sealed class DispatchOptions
+{
+    public const string Section = "Dispatch";
+
+    /// <summary>At most one chat call per channel per interval, across replicas (Slack allows ~1/s).</summary>
+    public TimeSpan ChannelInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ErrorBackoff { get; set; } = TimeSpan.FromSeconds(2);
+    public int BatchSize { get; set; } = 64;
+    public int Parallelism { get; set; } = 8;
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ChatOpsInspector.State;
+
+namespace ChatOpsInspector.Alerts;
+
+/// <summary>
+/// Durable queue of chat messages that are not the card itself: thread notes (patch progress,
+/// reminders, escalations), approval requests and digests. Sent by <see cref="AlertDispatcher"/>.
+/// </summary>
+internal sealed class ChatOutbox(IWorkQueue queue, TimeProvider time)
+{
+    /// <summary>Queues a note in the group's card thread on every platform the group is posted to.</summary>
+    public Task EnqueueThreadNoteAsync(string groupId, ChatNote note, CancellationToken cancellationToken, string? dedupKey = null) =>
+        EnqueueAsync(new OutboxMessage { GroupId = groupId, Text = note.Text, Mentions = note.Mentions }, dedupKey, cancellationToken);
+
+    /// <summary>Queues a message to a channel of one platform (digests, notices without a card).</summary>
+    public Task EnqueueChannelMessageAsync(string platform, string channel, ChatNote note, CancellationToken cancellationToken, string? dedupKey = null) =>
+        EnqueueAsync(new OutboxMessage { Platform = platform, Channel = channel, Text = note.Text, Mentions = note.Mentions }, dedupKey, cancellationToken);
+
+    /// <summary>
+    /// <paramref name="dedupKey"/> makes the message idempotent: enqueuing the same key twice sends once
+    /// (a reminder fired by two replicas, a retried request).
+    /// </summary>
+    private Task EnqueueAsync(OutboxMessage message, string? dedupKey, CancellationToken cancellationToken) =>
+        queue.EnqueueAsync(
+            Queues.Outbox,
+            dedupKey ?? Guid.NewGuid().ToString("n"),
+            JsonSerializer.Serialize(message, OutboxJson.Default.OutboxMessage),
+            time.GetUtcNow(),
+            cancellationToken);
+}
+
+internal sealed record OutboxMessage
+{
+    public string? GroupId { get; init; }
+    public string? Platform { get; init; }
+    public string? Channel { get; init; }
+    public required string Text { get; init; }
+    public IReadOnlyList<string>? Mentions { get; init; }
+
+    /// <summary>Platforms this message already reached, so a retry for one platform does not repeat the other.</summary>
+    public IReadOnlyList<string> Delivered { get; init; } = [];
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(OutboxMessage))]
+internal sealed partial class OutboxJson : JsonSerializerContext;

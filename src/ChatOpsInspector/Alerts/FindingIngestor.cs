@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using ChatOpsInspector.Findings;
+using ChatOpsInspector.Operations;
+using ChatOpsInspector.Routing;
+using ChatOpsInspector.State;
+
+namespace ChatOpsInspector.Alerts;
+
+/// <summary>
+/// The one pipeline every event goes through, from the HTTP endpoint or the SQS poller:
+/// policy → route → group → store. Publishing happens later, from the durable group queue.
+/// </summary>
+internal sealed partial class FindingIngestor(
+    IAlertStore store,
+    AlertPolicy policy,
+    FindingRouter router,
+    ILogger<FindingIngestor> logger)
+{
+    public async Task<IngestSummary> IngestAsync(IReadOnlyList<InspectorEvent> events, CancellationToken cancellationToken)
+    {
+        int accepted = 0, duplicates = 0, ignored = 0;
+        foreach (var evt in events)
+        {
+            AppMetrics.EventsReceived.WithLabels(evt.DetailType).Inc();
+            if (evt.Finding is not { } finding)
+            {
+                ignored++;
+                AppMetrics.EventsIgnored.Inc();
+                continue;
+            }
+            var outcome = await IngestAsync(finding, evt.Id, cancellationToken);
+            if (outcome == IngestOutcome.Duplicate)
+            {
+                duplicates++;
+            }
+            else
+            {
+                accepted++;
+            }
+        }
+        return new IngestSummary(accepted, duplicates, ignored);
+    }
+
+    public async Task<IngestOutcome> IngestAsync(Finding finding, string? eventId, CancellationToken cancellationToken)
+    {
+        var route = router.Route(finding);
+        var record = ToRecord(finding, route, eventId);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await store.IngestAsync(record, cancellationToken);
+        AppMetrics.StoreLatency.WithLabels("ingest").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (outcome == IngestOutcome.Duplicate)
+        {
+            AppMetrics.EventsDuplicate.Inc();
+            LogDuplicate(finding.FindingArn, route.Owner);
+        }
+        else
+        {
+            AppMetrics.EventsAccepted.Inc();
+            LogStored(finding.FindingArn, route.Owner, record.GroupId, outcome, finding.Status);
+        }
+        return outcome;
+    }
+
+    internal IngestRecord ToRecord(Finding finding, OwnerRoute route, string? eventId)
+    {
+        var groupingKey = policy.Options.Grouping == GroupingMode.None ? finding.FindingArn : finding.VulnerabilityId;
+        var resource = finding.PrimaryResource;
+        var meta = new GroupMeta
+        {
+            Owner = route.Owner,
+            VulnerabilityId = finding.VulnerabilityId,
+            Title = finding.Title,
+            Type = finding.Type,
+            Severity = finding.Severity,
+            InspectorScore = finding.InspectorScore,
+            Cvss = finding.Cvss,
+            Epss = finding.Epss,
+            ExploitAvailable = finding.ExploitAvailable,
+            FixAvailable = finding.FixAvailable,
+            FixedVersions = finding.FixedVersions.ToArray(),
+            Packages = finding.Packages.Select(p => p.Version is null ? p.Name : $"{p.Name} {p.Version}").Distinct().ToArray(),
+            Description = finding.Description,
+            Remediation = finding.Remediation,
+            SourceUrl = finding.SourceUrl,
+            ReferenceUrls = finding.ReferenceUrls,
+            FirstSeenAt = finding.FirstObservedAt,
+            SlaDueAt = policy.SlaDue(finding),
+            Priority = policy.Priority(finding, route.IsProduction),
+            Alerting = policy.ShouldAlert(finding),
+            Environment = route.Environment,
+            SlackChannel = route.SlackChannel,
+            TeamsChannel = route.TeamsChannel,
+            Region = finding.Region,
+        };
+        var member = new GroupMember
+        {
+            FindingArn = finding.FindingArn,
+            ResourceType = resource.Type,
+            ResourceId = resource.Id,
+            Region = resource.Region,
+            AccountId = finding.AwsAccountId,
+            Status = finding.Status,
+            Severity = finding.Severity,
+            InspectorScore = finding.InspectorScore,
+            Epss = finding.Epss,
+            ExploitAvailable = finding.ExploitAvailable,
+            Tags = resource.Tags,
+            FirstObservedAt = finding.FirstObservedAt,
+            UpdatedAt = finding.UpdatedAt,
+        };
+        return new IngestRecord(eventId, GroupIds.For(route.Owner, groupingKey), meta, member);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Duplicate finding {FindingArn} for {Owner} ignored")]
+    private partial void LogDuplicate(string findingArn, string owner);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Finding {FindingArn} ({Status}) stored for {Owner} in group {GroupId}: {Outcome}")]
+    private partial void LogStored(string findingArn, string owner, string groupId, IngestOutcome outcome, FindingStatus status);
+}
+
+internal sealed record IngestSummary(int Accepted, int Duplicates, int Ignored);

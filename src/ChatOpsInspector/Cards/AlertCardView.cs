@@ -1,0 +1,117 @@
+using ChatOpsInspector.Findings;
+using ChatOpsInspector.Workflow;
+
+namespace ChatOpsInspector.Cards;
+
+/// <summary>
+/// Platform-neutral content of an alert card. All text is plain and unescaped: the Slack and Teams
+/// renderers escape it for their own markup.
+/// </summary>
+internal sealed record AlertCardView
+{
+    public required string GroupId { get; init; }
+    public required string Owner { get; init; }
+    public required string VulnerabilityId { get; init; }
+    public required string Title { get; init; }
+    public required Severity Severity { get; init; }
+    public required string PriorityLabel { get; init; }
+    public double? InspectorScore { get; init; }
+    public string? CvssVector { get; init; }
+    public double? CvssBaseScore { get; init; }
+    public double? Epss { get; init; }
+    public bool ExploitAvailable { get; init; }
+    public required string FixAvailable { get; init; }
+    public IReadOnlyList<string> FixedVersions { get; init; } = [];
+    public IReadOnlyList<string> Packages { get; init; } = [];
+    public string? Description { get; init; }
+    public string? Remediation { get; init; }
+    public string? Environment { get; init; }
+    public required DateTimeOffset FirstSeenAt { get; init; }
+    public required DateTimeOffset SlaDueAt { get; init; }
+    public bool SlaBreached { get; init; }
+    public required int OpenCount { get; init; }
+    public required int FixedCount { get; init; }
+    public required int ResourceCount { get; init; }
+
+    /// <summary>The first few resources; <see cref="MoreResources"/> says how many were left out.</summary>
+    public required IReadOnlyList<CardResource> Resources { get; init; }
+    public int MoreResources { get; init; }
+
+    public required GroupState State { get; init; }
+    public required string StateLabel { get; init; }
+
+    /// <summary>Who did what, oldest first ("Acknowledged by Ana · 2026-11-27 10:02 UTC").</summary>
+    public IReadOnlyList<string> StateLines { get; init; } = [];
+    public string? PatchProgress { get; init; }
+
+    public required string InspectorConsoleUrl { get; init; }
+    public string? VulnerabilityUrl { get; init; }
+
+    /// <summary>Buttons that make sense in this state; each viewer's rights are checked when clicked.</summary>
+    public required IReadOnlyList<CardAction> Actions { get; init; }
+
+    /// <summary>Shown instead of "Request patch" where SSM cannot patch (images, functions, code).</summary>
+    public string? PatchUnavailableReason { get; init; }
+
+    /// <summary>One-line summary used as notification text and screen-reader fallback.</summary>
+    public required string FallbackText { get; init; }
+}
+
+internal sealed record CardResource(
+    string Type,
+    string Id,
+    string Region,
+    string Account,
+    string Status,
+    IReadOnlyList<KeyValuePair<string, string>> Tags);
+
+/// <summary>Actions a card can offer. The string ids are stable: they travel in button payloads.</summary>
+internal enum CardAction
+{
+    Acknowledge,
+    Assign,
+    Suppress,
+    Unsuppress,
+    RequestPatch,
+    ApprovePatch,
+    RejectPatch,
+    RequestIsolation,
+}
+
+internal static class CardActionIds
+{
+    public const string Acknowledge = "ack";
+    public const string Assign = "assign";
+    public const string Suppress = "suppress";
+    public const string Unsuppress = "unsuppress";
+    public const string RequestPatch = "patch";
+    public const string ApprovePatch = "approve";
+    public const string RejectPatch = "reject";
+    public const string RequestIsolation = "isolate";
+
+    public static string Id(this CardAction action) => action switch
+    {
+        CardAction.Acknowledge => Acknowledge,
+        CardAction.Assign => Assign,
+        CardAction.Suppress => Suppress,
+        CardAction.Unsuppress => Unsuppress,
+        CardAction.RequestPatch => RequestPatch,
+        CardAction.ApprovePatch => ApprovePatch,
+        CardAction.RejectPatch => RejectPatch,
+        CardAction.RequestIsolation => RequestIsolation,
+        _ => throw new ArgumentOutOfRangeException(nameof(action)),
+    };
+
+    public static CardAction? Parse(string? id) => id switch
+    {
+        Acknowledge => CardAction.Acknowledge,
+        Assign => CardAction.Assign,
+        Suppress => CardAction.Suppress,
+        Unsuppress => CardAction.Unsuppress,
+        RequestPatch => CardAction.RequestPatch,
+        ApprovePatch => CardAction.ApprovePatch,
+        RejectPatch => CardAction.RejectPatch,
+        RequestIsolation => CardAction.RequestIsolation,
+        _ => null,
+    };
+}

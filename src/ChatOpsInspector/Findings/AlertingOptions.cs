@@ -1,0 +1,43 @@
+namespace ChatOpsInspector.Findings;
+
+/// <summary>Section <c>Alerting</c>: a finding alerts when it reaches any threshold.</summary>
+internal sealed class AlertingOptions
+{
+    public const string Section = "Alerting";
+
+    public Severity MinSeverity { get; set; } = Severity.Critical;
+    public double? MinInspectorScore { get; set; } = 8.0;
+
+    /// <summary>EPSS probability (0–1); empty disables the EPSS threshold.</summary>
+    public double? MinEpss { get; set; }
+
+    public GroupingMode Grouping { get; set; } = GroupingMode.OwnerAndVulnerability;
+}
+
+internal enum GroupingMode
+{
+    OwnerAndVulnerability,
+    None,
+}
+
+/// <summary>Section <c>Sla</c>: hours to fix per severity, and when to remind.</summary>
+internal sealed class SlaOptions
+{
+    public const string Section = "Sla";
+
+    public double Critical { get; set; } = 24;
+    public double High { get; set; } = 72;
+    public double Medium { get; set; } = 720;
+    public double Low { get; set; } = 2160;
+
+    /// <summary>Fractions of the SLA at which open groups are reminded; 1.0 escalates.</summary>
+    public List<double> Reminders { get; set; } = [0.5, 0.9];
+
+    public TimeSpan For(Severity severity) => TimeSpan.FromHours(severity switch
+    {
+        Severity.Critical => Critical,
+        Severity.High => High,
+        Severity.Medium => Medium,
+        _ => Low,
+    });
+}

@@ -1,0 +1,149 @@
+using System.Text.Json;
+
+namespace ChatOpsInspector.Findings;
+
+/// <summary>An EventBridge event from <c>aws.inspector2</c>; <see cref="Finding"/> is set for "Inspector2 Finding".</summary>
+internal sealed record InspectorEvent(string Id, string DetailType, string Account, string Region, DateTimeOffset? Time, Finding? Finding)
+{
+    public const string FindingDetailType = "Inspector2 Finding";
+    public const string Source = "aws.inspector2";
+}
+
+/// <summary>Parses a request body holding one EventBridge event or a JSON array of them.</summary>
+internal static class InspectorEventParser
+{
+    public const int MaxEventsPerRequest = 1000;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    /// <summary>All events, or none and the reasons: a batch is taken whole or not at all.</summary>
+    public static (IReadOnlyList<InspectorEvent> Events, IReadOnlyList<string> Errors) Parse(ReadOnlyMemory<byte> body)
+    {
+        var errors = new List<string>();
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            return ([], [$"The body is not valid JSON: {ex.Message}"]);
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            var events = new List<InspectorEvent>();
+            switch (root.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    AddEvent(root, "$", events, errors);
+                    break;
+                case JsonValueKind.Array:
+                    var count = root.GetArrayLength();
+                    if (count == 0)
+                    {
+                        errors.Add("The array holds no events.");
+                    }
+                    else if (count > MaxEventsPerRequest)
+                    {
+                        errors.Add($"The array holds {count} events; send at most {MaxEventsPerRequest} per request.");
+                    }
+                    else
+                    {
+                        var i = 0;
+                        foreach (var item in root.EnumerateArray())
+                        {
+                            AddEvent(item, $"$[{i++}]", events, errors);
+                        }
+                    }
+                    break;
+                default:
+                    errors.Add("The body must be an EventBridge event object or an array of them.");
+                    break;
+            }
+            return errors.Count > 0 ? ([], errors) : (events, []);
+        }
+    }
+
+    /// <summary>Parses one event object (also used for SQS message bodies).</summary>
+    public static InspectorEvent? ParseEvent(JsonElement element, string path, List<string> errors)
+    {
+        var events = new List<InspectorEvent>();
+        AddEvent(element, path, events, errors);
+        return events.FirstOrDefault();
+    }
+
+    private static void AddEvent(JsonElement element, string path, List<InspectorEvent> events, List<string> errors)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"{path} must be an EventBridge event object.");
+            return;
+        }
+        var before = errors.Count;
+        var id = String(element, "id", path, errors, required: true);
+        var source = String(element, "source", path, errors, required: true);
+        var detailType = String(element, "detail-type", path, errors, required: true);
+        var account = String(element, "account", path, errors, required: false) ?? "";
+        var region = String(element, "region", path, errors, required: false) ?? "";
+        var timeText = String(element, "time", path, errors, required: false);
+        DateTimeOffset? time = null;
+        if (timeText is not null)
+        {
+            if (InspectorTimestamps.TryParse(timeText, out var t))
+            {
+                time = t;
+            }
+            else
+            {
+                errors.Add($"{path}.time '{timeText}' is not a timestamp.");
+            }
+        }
+        if (source is not null && source != InspectorEvent.Source)
+        {
+            errors.Add($"{path}.source is '{source}'; only {InspectorEvent.Source} events are accepted.");
+        }
+        if (!element.TryGetProperty("detail", out var detail) || detail.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"{path}.detail is required and must be an object.");
+        }
+        if (errors.Count > before)
+        {
+            return;
+        }
+        Finding? finding = null;
+        if (detailType == InspectorEvent.FindingDetailType)
+        {
+            finding = FindingParser.Parse(detail, $"{path}.detail", errors);
+            if (finding is null)
+            {
+                return;
+            }
+        }
+        events.Add(new InspectorEvent(id!, detailType!, account, region, time, finding));
+    }
+
+    private static string? String(JsonElement element, string name, string path, List<string> errors, bool required)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                errors.Add($"{path}.{name} is required.");
+            }
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add($"{path}.{name} must be a string.");
+            return null;
+        }
+        var text = value.GetString();
+        if (required && string.IsNullOrEmpty(text))
+        {
+            errors.Add($"{path}.{name} must not be empty.");
+            return null;
+        }
+        return text;
+    }
+}

@@ -1,0 +1,49 @@
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Findings;
+using ChatOpsInspector.Workflow;
+
+namespace ChatOpsInspector.State;
+
+/// <summary>Findings, alert groups and their workflow. Every write here is atomic in the store.</summary>
+internal interface IAlertStore
+{
+    /// <summary>
+    /// Records one finding in one round trip: drops it when the event id was seen or its
+    /// <c>updatedAt</c> has not moved, else stores it in its group and marks the group for publishing.
+    /// </summary>
+    Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken);
+
+    Task<AlertGroup?> GetGroupAsync(string groupId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the workflow document if it is still at <paramref name="expectedVersion"/>, appending
+    /// <paramref name="audit"/> in the same atomic step. False means someone else changed it first.
+    /// </summary>
+    Task<bool> TryUpdateWorkflowAsync(string groupId, long expectedVersion, WorkflowState next, AuditRecord audit, CancellationToken cancellationToken);
+
+    Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken);
+
+    /// <summary>The group a finding belongs to, or null when the finding was never stored.</summary>
+    Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken);
+
+    /// <summary>True when the store answers; used by /readyz.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+}
+
+internal enum IngestOutcome
+{
+    New,
+    Updated,
+    Duplicate,
+}
+
+/// <summary>Everything <see cref="IAlertStore.IngestAsync"/> writes for one finding.</summary>
+internal sealed record IngestRecord(
+    string? EventId,
+    string GroupId,
+    GroupMeta Meta,
+    GroupMember Member);

@@ -1,0 +1,334 @@
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Workflow;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsInspector.State;
+
+/// <summary>
+/// The store for local runs and unit tests: same contract as <see cref="RedisStore"/>, one lock for
+/// atomicity, state lost on restart. Expiry is honoured for keyed values; group TTLs are not needed here.
+/// </summary>
+internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> options) : IAlertStore, IWorkQueue, IAuditLog, IKeyValueStore
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, DateTimeOffset> _seenEvents = [];
+    private readonly Dictionary<string, (long UpdatedAt, string GroupId)> _findings = [];
+    private readonly Dictionary<string, GroupRow> _groups = [];
+    private readonly Dictionary<string, HashSet<string>> _owners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueueRows> _queues = [];
+    private readonly List<AuditRecord> _audit = [];
+    private readonly Dictionary<string, (string Value, DateTimeOffset? Expires)> _values = [];
+
+    public Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var updatedAt = record.Member.UpdatedAt.ToUnixTimeMilliseconds();
+        lock (_gate)
+        {
+            if (record.EventId is { } eventId)
+            {
+                if (_seenEvents.TryGetValue(eventId, out var expires) && expires > now)
+                {
+                    return Task.FromResult(IngestOutcome.Duplicate);
+                }
+                _seenEvents[eventId] = now.AddHours(options.Value.EventDedupHours);
+            }
+            var known = _findings.TryGetValue(record.Member.FindingArn, out var previous);
+            if (known && previous.UpdatedAt >= updatedAt)
+            {
+                return Task.FromResult(IngestOutcome.Duplicate);
+            }
+            _findings[record.Member.FindingArn] = (updatedAt, record.GroupId);
+            if (!_groups.TryGetValue(record.GroupId, out var group))
+            {
+                group = new GroupRow(record.Meta, record.Meta.SlaDueAt, updatedAt);
+                _groups[record.GroupId] = group;
+            }
+            group.Members[record.Member.FindingArn] = record.Member;
+            if (group.MetaUpdatedAt <= updatedAt)
+            {
+                group.Meta = record.Meta;
+                group.MetaUpdatedAt = updatedAt;
+            }
+            if (record.Meta.SlaDueAt < group.SlaDueAt)
+            {
+                group.SlaDueAt = record.Meta.SlaDueAt;
+            }
+            if (!_owners.TryGetValue(record.Meta.Owner, out var ids))
+            {
+                _owners[record.Meta.Owner] = ids = [];
+            }
+            ids.Add(record.GroupId);
+            TouchLocked(Queues.Groups, record.GroupId, now);
+            return Task.FromResult(known ? IngestOutcome.Updated : IngestOutcome.New);
+        }
+    }
+
+    public Task<AlertGroup?> GetGroupAsync(string groupId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_groups.TryGetValue(groupId, out var row))
+            {
+                return Task.FromResult<AlertGroup?>(null);
+            }
+            return Task.FromResult<AlertGroup?>(new AlertGroup
+            {
+                Id = groupId,
+                Meta = row.Meta with { SlaDueAt = row.SlaDueAt },
+                Members = row.Members.Values.ToArray(),
+                Workflow = row.Workflow,
+                Version = row.Version,
+                Cards = new Dictionary<string, ChatMessageRef>(row.Cards),
+            });
+        }
+    }
+
+    public Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<string>>(_owners.TryGetValue(owner, out var ids) ? ids.ToArray() : []);
+        }
+    }
+
+    public Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<string>>(_owners.Keys.ToArray());
+        }
+    }
+
+    public Task<bool> TryUpdateWorkflowAsync(string groupId, long expectedVersion, WorkflowState next, AuditRecord audit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_groups.TryGetValue(groupId, out var row) || row.Version != expectedVersion)
+            {
+                return Task.FromResult(false);
+            }
+            row.Workflow = next;
+            row.Version++;
+            _audit.Add(audit);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_groups.TryGetValue(groupId, out var row))
+            {
+                row.Cards[card.Platform] = card;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_findings.TryGetValue(findingArn, out var f) ? f.GroupId : null);
+        }
+    }
+
+    public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+    public Task TouchAsync(string queue, string id, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            TouchLocked(queue, id, dueAt);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task EnqueueAsync(string queue, string id, string payload, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = Rows(queue);
+            rows.Due[id] = dueAt;
+            rows.Payload[id] = payload;
+            rows.Generation[id] = rows.Generation.GetValueOrDefault(id) + 1;
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<WorkItem>> ClaimAsync(string queue, int max, TimeSpan lease, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = Rows(queue);
+            var due = rows.Due.Where(d => d.Value <= now).OrderBy(d => d.Value).ThenBy(d => d.Key, StringComparer.Ordinal).Take(max).ToArray();
+            var claimed = new List<WorkItem>(due.Length);
+            foreach (var (id, at) in due)
+            {
+                rows.Due[id] = now + lease;
+                claimed.Add(new WorkItem(id, rows.Payload.GetValueOrDefault(id), rows.Generation.GetValueOrDefault(id), at));
+            }
+            return Task.FromResult<IReadOnlyList<WorkItem>>(claimed);
+        }
+    }
+
+    public Task CompleteAsync(string queue, WorkItem item, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = Rows(queue);
+            if (rows.Generation.GetValueOrDefault(item.Id) == item.Generation)
+            {
+                rows.Remove(item.Id);
+            }
+            else if (rows.Due.ContainsKey(item.Id))
+            {
+                rows.Due[item.Id] = now;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RescheduleAsync(string queue, WorkItem item, DateTimeOffset dueAt, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var rows = Rows(queue);
+            if (rows.Due.ContainsKey(item.Id))
+            {
+                rows.Due[item.Id] = dueAt;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveAsync(string queue, string id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Rows(queue).Remove(id);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<long> CountAsync(string queue, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult((long)Rows(queue).Due.Count);
+        }
+    }
+
+    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _audit.Add(record);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> ReadAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<AuditRecord>>(
+                _audit.Where(a => a.At >= from && a.At < to).Take(max).ToArray());
+        }
+    }
+
+    public Task<string?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(LiveValue(key));
+        }
+    }
+
+    public Task SetAsync(string key, string value, TimeSpan? ttl, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _values[key] = (value, ttl is { } t ? time.GetUtcNow() + t : null);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> TrySetIfAbsentAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (LiveValue(key) is not null)
+            {
+                return Task.FromResult(false);
+            }
+            _values[key] = (value, time.GetUtcNow() + ttl);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_values.Remove(key));
+        }
+    }
+
+    private string? LiveValue(string key)
+    {
+        if (!_values.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+        if (entry.Expires is { } expires && expires <= time.GetUtcNow())
+        {
+            _values.Remove(key);
+            return null;
+        }
+        return entry.Value;
+    }
+
+    private void TouchLocked(string queue, string id, DateTimeOffset dueAt)
+    {
+        var rows = Rows(queue);
+        rows.Due.TryAdd(id, dueAt);
+        rows.Generation[id] = rows.Generation.GetValueOrDefault(id) + 1;
+    }
+
+    private QueueRows Rows(string queue)
+    {
+        if (!_queues.TryGetValue(queue, out var rows))
+        {
+            _queues[queue] = rows = new QueueRows();
+        }
+        return rows;
+    }
+
+    private sealed class GroupRow(GroupMeta meta, DateTimeOffset slaDueAt, long metaUpdatedAt)
+    {
+        public GroupMeta Meta { get; set; } = meta;
+        public long MetaUpdatedAt { get; set; } = metaUpdatedAt;
+        public DateTimeOffset SlaDueAt { get; set; } = slaDueAt;
+        public Dictionary<string, GroupMember> Members { get; } = new(StringComparer.Ordinal);
+        public WorkflowState Workflow { get; set; } = new();
+        public long Version { get; set; }
+        public Dictionary<string, ChatMessageRef> Cards { get; } = [];
+    }
+
+    private sealed class QueueRows
+    {
+        public Dictionary<string, DateTimeOffset> Due { get; } = [];
+        public Dictionary<string, string> Payload { get; } = [];
+        public Dictionary<string, long> Generation { get; } = [];
+
+        public void Remove(string id)
+        {
+            Due.Remove(id);
+            Payload.Remove(id);
+            Generation.Remove(id);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+namespace ChatOpsInspector.Workflow;
+
+/// <summary>Where an alert group stands. Order matters only for display.</summary>
+internal enum GroupState
+{
+    New,
+    Acknowledged,
+    Assigned,
+    Suppressed,
+    PatchRequested,
+    Patching,
+    Patched,
+    Resolved,
+}
+
+/// <summary>The human workflow of one alert group, stored as one document and changed by compare-and-set.</summary>
+internal sealed record WorkflowState
+{
+    public GroupState State { get; init; } = GroupState.New;
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+    public Actor? AcknowledgedBy { get; init; }
+    public Actor? AssignedTo { get; init; }
+    public Actor? AssignedBy { get; init; }
+    public DateTimeOffset? AssignedAt { get; init; }
+    public Suppression? Suppression { get; init; }
+    public PatchRequest? Patch { get; init; }
+    public DateTimeOffset? ResolvedAt { get; init; }
+    public TimeSpan? TimeToFix { get; init; }
+    public bool SlaBreached { get; init; }
+    public int ReopenCount { get; init; }
+
+    /// <summary>Most recent changes, newest last, capped so the document stays small.</summary>
+    public IReadOnlyList<HistoryEntry> History { get; init; } = [];
+
+    public bool IsOpen => State is not (GroupState.Resolved or GroupState.Suppressed);
+
+    public WorkflowState Record(HistoryEntry entry) => this with { History = [.. History.TakeLast(MaxHistory - 1), entry] };
+
+    public const int MaxHistory = 20;
+}
+
+internal sealed record HistoryEntry(DateTimeOffset At, string Action, Actor Actor, string? Detail = null);
+
+internal sealed record Suppression(
+    string Reason,
+    DateTimeOffset ExpiresAt,
+    Actor By,
+    DateTimeOffset At,
+    string? FilterArn,
+    GroupState PreviousState);
+
+internal sealed record PatchRequest
+{
+    public required string Id { get; init; }
+    public required Actor RequestedBy { get; init; }
+    public required DateTimeOffset RequestedAt { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public required IReadOnlyList<string> InstanceIds { get; init; }
+    public required GroupState PreviousState { get; init; }
+
+    /// <summary>"patch" (SSM Run Command) or "isolate" (SSM Automation).</summary>
+    public string Kind { get; init; } = "patch";
+    public Actor? DecidedBy { get; init; }
+    public DateTimeOffset? DecidedAt { get; init; }
+    public bool? Approved { get; init; }
+    public string? CommandId { get; init; }
+    public PatchProgress? Progress { get; init; }
+}
+
+internal sealed record PatchProgress(int Total, int Succeeded, int Failed, int InProgress)
+{
+    public bool Finished => Succeeded + Failed >= Total && Total > 0;
+
+    public override string ToString() =>
+        $"{Succeeded}/{Total} done" + (Failed > 0 ? $", {Failed} failed" : "") + (InProgress > 0 ? $", {InProgress} running" : "");
+}

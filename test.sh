@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Tests start their own redis-server processes on loopback ports,
+# so the only prerequisite is the redis-server binary (installed here when missing and we are root).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "redis-server is required: sudo apt-get install -y redis-server" >&2
+    exit 1
+  fi
+fi
+
+results="$(mktemp -d)"
+status=0
+dotnet test ChatOpsInspector.sln -c Release --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
+
+# One plain summary line, whatever the runner printed above.
+if [ -f "$results/tests.trx" ]; then
+  python3 - "$results/tests.trx" <<'PY' || true
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r'<Counters[^>]*', text)
+if m:
+    attrs = dict(re.findall(r'(\w+)="(\d+)"', m.group(0)))
+    skipped = int(attrs.get("notExecuted", 0))
+    print(f"{attrs.get('passed', 0)} passed, {attrs.get('failed', 0)} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+fi
+exit $status

@@ -1,0 +1,104 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace ChatOpsInspector.Tests.Infrastructure;
+
+/// <summary>
+/// The real bot on Kestrel at 127.0.0.1 with the given configuration. Nothing in the bot knows it is
+/// under test: fakes are reached through the configurable base URLs.
+/// </summary>
+public sealed class TestApp : WebApplicationFactory<Program>
+{
+    public const string ApiKey = "test-ingest-key-0123456789";
+
+    private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
+    public TestApp(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        _settings = new Dictionary<string, string?>
+        {
+            ["Ingest:ApiKey"] = ApiKey,
+            ["Dispatch:PollInterval"] = "00:00:00.020",
+            ["Dispatch:ChannelInterval"] = "00:00:00",
+            ["Dispatch:RetryBackoff"] = "00:00:00.100",
+            ["Dispatch:ErrorBackoff"] = "00:00:00.100",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+        _services = services;
+        UseKestrel(0);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
+        }
+    }
+
+    /// <summary>An HTTP client over real sockets to the bot.</summary>
+    public HttpClient Client()
+    {
+        StartServer();
+        return CreateClient();
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public async Task<HttpResponseMessage> PostEventsAsync(string json, string? apiKey = ApiKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/inspector/events")
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        if (apiKey is not null)
+        {
+            request.Headers.Add("X-Api-Key", apiKey);
+        }
+        return await Client().SendAsync(request);
+    }
+
+    /// <summary>Settings for a Redis-backed app on <paramref name="redis"/> with a fresh key prefix.</summary>
+    public static Dictionary<string, string?> WithRedis(RedisServer redis, Dictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["State:Redis"] = redis.ConnectionString,
+            ["State:KeyPrefix"] = RedisServer.UniquePrefix(),
+        };
+        foreach (var (k, v) in more ?? [])
+        {
+            settings[k] = v;
+        }
+        return settings;
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the timeout.</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, string what, int timeoutMs = 10_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            await Task.Delay(25);
+        }
+        Assert.Fail($"Timed out waiting for: {what}");
+    }
+}
