@@ -185,12 +185,16 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
+        if (!redis.IsConnected)
+        {
+            return false;
+        }
         try
         {
             await Db.PingAsync();
             return true;
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             return false;
         }

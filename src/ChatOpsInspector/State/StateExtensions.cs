@@ -21,6 +21,8 @@ internal static partial class StateExtensions
                 var config = ConfigurationOptions.Parse(options.Redis!);
                 // Start (and keep serving /healthz) while Redis is down; /readyz reports it.
                 config.AbortOnConnectFail = false;
+                // Fail at once while disconnected: callers answer 503 and senders retry, rather than queueing blind.
+                config.BacklogPolicy = BacklogPolicy.FailFast;
                 config.ConnectTimeout = Math.Min(config.ConnectTimeout, 5000);
                 return ConnectionMultiplexer.Connect(config);
             });

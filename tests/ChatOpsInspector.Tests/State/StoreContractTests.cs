@@ -1,0 +1,249 @@
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Findings;
+using ChatOpsInspector.State;
+using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Workflow;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+
+namespace ChatOpsInspector.Tests.State;
+
+/// <summary>One contract, two stores: everything here must hold for Redis and for memory alike.</summary>
+public abstract class StoreContractTests : IAsyncLifetime
+{
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
+
+    private protected IAlertStore Alerts { get; private set; } = null!;
+    private protected IWorkQueue Queue { get; private set; } = null!;
+    private protected IAuditLog Audit { get; private set; } = null!;
+    private protected IKeyValueStore Values { get; private set; } = null!;
+
+    private protected abstract Task<object> CreateStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        var store = await CreateStoreAsync();
+        Alerts = (IAlertStore)store;
+        Queue = (IWorkQueue)store;
+        Audit = (IAuditLog)store;
+        Values = (IKeyValueStore)store;
+    }
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    private static readonly DateTimeOffset T0 = new(2026, 11, 27, 8, 0, 0, TimeSpan.Zero);
+
+    internal static IngestRecord Record(string arn, string group = "g000000001", string owner = "payments", DateTimeOffset? updated = null,
+        FindingStatus status = FindingStatus.Active, string? eventId = null, string resource = "i-1", Severity severity = Severity.Critical) =>
+        new(eventId, group,
+            new GroupMeta
+            {
+                Owner = owner, VulnerabilityId = "CVE-2024-1", Title = "CVE-2024-1 - pkg", Type = FindingType.PackageVulnerability,
+                Severity = severity, FirstSeenAt = T0, SlaDueAt = T0.AddHours(24), Alerting = true,
+            },
+            new GroupMember
+            {
+                FindingArn = arn, ResourceType = ResourceTypes.Ec2Instance, ResourceId = resource, Region = "eu-west-1", AccountId = "123456789012",
+                Status = status, Severity = severity, FirstObservedAt = T0, UpdatedAt = updated ?? T0,
+            });
+
+    [Fact]
+    public async Task NewFindingIsStoredInItsGroupAndMarksTheGroupForPublishing()
+    {
+        Assert.Equal(IngestOutcome.New, await Alerts.IngestAsync(Record("arn:1", eventId: "e1"), default));
+        var group = await Alerts.GetGroupAsync("g000000001", default);
+        Assert.NotNull(group);
+        Assert.Equal("payments", group.Owner);
+        Assert.Single(group.Members);
+        Assert.Equal(GroupState.New, group.Workflow.State);
+        Assert.Equal(["g000000001"], await Alerts.GroupIdsAsync("payments", default));
+        Assert.Equal(["payments"], await Alerts.OwnersAsync(default));
+        Assert.Equal("g000000001", await Alerts.GroupOfFindingAsync("arn:1", default));
+        var claimed = await Queue.ClaimAsync(Queues.Groups, 10, TimeSpan.FromSeconds(30), Time.GetUtcNow(), default);
+        Assert.Equal("g000000001", Assert.Single(claimed).Id);
+    }
+
+    [Fact]
+    public async Task SameEventIdIsADuplicate()
+    {
+        await Alerts.IngestAsync(Record("arn:1", eventId: "e1"), default);
+        Assert.Equal(IngestOutcome.Duplicate, await Alerts.IngestAsync(Record("arn:1", eventId: "e1", updated: T0.AddHours(1)), default));
+    }
+
+    [Fact]
+    public async Task SameFindingWithUnchangedUpdatedAtIsADuplicateButANewerOneUpdates()
+    {
+        await Alerts.IngestAsync(Record("arn:1", eventId: "e1"), default);
+        Assert.Equal(IngestOutcome.Duplicate, await Alerts.IngestAsync(Record("arn:1", eventId: "e2"), default));
+        Assert.Equal(IngestOutcome.Duplicate, await Alerts.IngestAsync(Record("arn:1", eventId: "e3", updated: T0.AddMinutes(-1)), default));
+        Assert.Equal(IngestOutcome.Updated, await Alerts.IngestAsync(Record("arn:1", eventId: "e4", updated: T0.AddMinutes(1), status: FindingStatus.Closed), default));
+        var group = await Alerts.GetGroupAsync("g000000001", default);
+        Assert.Equal(FindingStatus.Closed, Assert.Single(group!.Members).Status);
+    }
+
+    [Fact]
+    public async Task ManyFindingsOfOneVulnerabilityShareOneGroup()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            await Alerts.IngestAsync(Record($"arn:{i}", resource: $"i-{i}"), default);
+        }
+        var group = await Alerts.GetGroupAsync("g000000001", default);
+        Assert.Equal(50, group!.Members.Count);
+        Assert.Equal(50, group.Resources.Count);
+        Assert.Single(await Queue.ClaimAsync(Queues.Groups, 10, TimeSpan.FromSeconds(30), Time.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task ConcurrentIngestOfTheSameFindingStoresItOnce()
+    {
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Alerts.IngestAsync(Record("arn:race"), default)));
+        Assert.Equal(1, outcomes.Count(o => o == IngestOutcome.New));
+        Assert.Equal(19, outcomes.Count(o => o == IngestOutcome.Duplicate));
+    }
+
+    [Fact]
+    public async Task WorkflowCompareAndSetLetsExactlyOneWriterWinAndAuditsIt()
+    {
+        await Alerts.IngestAsync(Record("arn:1"), default);
+        var group = (await Alerts.GetGroupAsync("g000000001", default))!;
+        var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "ack", ActorPlatform = "slack", ActorId = "U1", ActorName = "Ana" };
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Acknowledged }, audit, default)));
+        Assert.Equal(1, results.Count(r => r));
+        var after = (await Alerts.GetGroupAsync("g000000001", default))!;
+        Assert.Equal(GroupState.Acknowledged, after.Workflow.State);
+        Assert.Equal(group.Version + 1, after.Version);
+        var records = await Audit.ReadAsync(Time.GetUtcNow().AddMinutes(-1), Time.GetUtcNow().AddMinutes(1), 100, default);
+        Assert.Equal("ack", Assert.Single(records).Action);
+    }
+
+    [Fact]
+    public async Task CardRefsAreRemembered()
+    {
+        await Alerts.IngestAsync(Record("arn:1"), default);
+        await Alerts.SetCardRefAsync("g000000001", new ChatMessageRef("slack", "C1", "1700000000.000100"), default);
+        var group = await Alerts.GetGroupAsync("g000000001", default);
+        Assert.Equal("1700000000.000100", group!.Cards["slack"].MessageId);
+    }
+
+    [Fact]
+    public async Task QueueItemIsClaimedByOneWorkerUntilItsLeaseEnds()
+    {
+        var now = Time.GetUtcNow();
+        await Queue.EnqueueAsync("q", "a", "payload-a", now, default);
+        var first = await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now, default);
+        Assert.Equal("payload-a", Assert.Single(first).Payload);
+        Assert.Empty(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now.AddSeconds(10), default));
+        // The worker died: after the lease the item comes back.
+        Assert.Single(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now.AddSeconds(31), default));
+    }
+
+    [Fact]
+    public async Task CompletedItemIsGoneUnlessTouchedWhileClaimed()
+    {
+        var now = Time.GetUtcNow();
+        await Queue.TouchAsync("q", "g", now, default);
+        var item = Assert.Single(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now, default));
+        await Queue.TouchAsync("q", "g", now, default); // changed again while being published
+        await Queue.CompleteAsync("q", item, now, default);
+        var again = Assert.Single(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now, default));
+        await Queue.CompleteAsync("q", again, now, default);
+        Assert.Empty(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now.AddMinutes(5), default));
+        Assert.Equal(0, await Queue.CountAsync("q", default));
+    }
+
+    [Fact]
+    public async Task RescheduledItemComesBackAtItsNewTimeAndRemovedItemNever()
+    {
+        var now = Time.GetUtcNow();
+        await Queue.EnqueueAsync("q", "a", "x", now, default);
+        await Queue.EnqueueAsync("q", "b", "y", now.AddHours(1), default);
+        var item = Assert.Single(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now, default));
+        await Queue.RescheduleAsync("q", item, now.AddSeconds(5), default);
+        Assert.Empty(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now.AddSeconds(4), default));
+        var back = Assert.Single(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now.AddSeconds(5), default));
+        await Queue.CompleteAsync("q", back, now.AddSeconds(5), default);
+        await Queue.RemoveAsync("q", "b", default);
+        Assert.Empty(await Queue.ClaimAsync("q", 10, TimeSpan.FromSeconds(30), now.AddHours(2), default));
+    }
+
+    [Fact]
+    public async Task ConcurrentClaimsNeverShareAnItem()
+    {
+        var now = Time.GetUtcNow();
+        for (var i = 0; i < 100; i++)
+        {
+            await Queue.EnqueueAsync("q", $"i{i}", "p", now, default);
+        }
+        var batches = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Queue.ClaimAsync("q", 20, TimeSpan.FromMinutes(1), now, default)));
+        var ids = batches.SelectMany(b => b).Select(i => i.Id).ToList();
+        Assert.Equal(100, ids.Count);
+        Assert.Equal(100, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AuditRecordsAreReadBackByTimeRange()
+    {
+        var t = Time.GetUtcNow();
+        foreach (var minutes in new[] { 0, 10, 20 })
+        {
+            await Audit.AppendAsync(new AuditRecord { At = t.AddMinutes(minutes), Action = $"a{minutes}", ActorPlatform = "slack", ActorId = "U", ActorName = "U" }, default);
+        }
+        var middle = await Audit.ReadAsync(t.AddMinutes(5), t.AddMinutes(20), 100, default);
+        Assert.Equal("a10", Assert.Single(middle).Action);
+    }
+
+    [Fact]
+    public async Task KeyedValuesExpireAndSetIfAbsentClaimsOnce()
+    {
+        Assert.True(await Values.TrySetIfAbsentAsync("lock", "a", TimeSpan.FromSeconds(30), default));
+        Assert.False(await Values.TrySetIfAbsentAsync("lock", "b", TimeSpan.FromSeconds(30), default));
+        Assert.Equal("a", await Values.GetAsync("lock", default));
+        await Values.SetAsync("k", "v", null, default);
+        Assert.True(await Values.DeleteAsync("k", default));
+        Assert.Null(await Values.GetAsync("k", default));
+    }
+}
+
+public sealed class InMemoryStoreContractTests : StoreContractTests
+{
+    private protected override Task<object> CreateStoreAsync() =>
+        Task.FromResult<object>(new InMemoryStore(Time, Options.Create(new StateOptions())));
+}
+
+public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTests, IClassFixture<RedisServer>
+{
+    private ConnectionMultiplexer? _connection;
+    private readonly string _prefix = RedisServer.UniquePrefix();
+
+    private protected override async Task<object> CreateStoreAsync()
+    {
+        _connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        return new RedisStore(_connection, Options.Create(new StateOptions { KeyPrefix = _prefix }), Time);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ResolvedGroupsGetATimeToLiveAndReopenedOnesLoseIt()
+    {
+        await Alerts.IngestAsync(Record("arn:1"), default);
+        var group = (await Alerts.GetGroupAsync("g000000001", default))!;
+        var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "resolved", ActorPlatform = "system", ActorId = "s", ActorName = "s" };
+        Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Resolved }, audit, default));
+        RedisKey key = _prefix + "g:g000000001";
+        var ttl = await _connection!.GetDatabase().KeyTimeToLiveAsync(key);
+        Assert.NotNull(ttl);
+        Assert.True(ttl > TimeSpan.FromDays(80));
+        Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version + 1, group.Workflow with { State = GroupState.New }, audit, default));
+        Assert.Null(await _connection.GetDatabase().KeyTimeToLiveAsync(key));
+    }
+}
