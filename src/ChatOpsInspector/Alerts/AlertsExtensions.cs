@@ -13,7 +13,13 @@ internal static class AlertsExtensions
         builder.Services.AddSingleton<ChatOutbox>();
         builder.Services.AddSingleton<AlertQueries>();
         builder.Services.AddSingleton<WorkflowReconciler>();
+        builder.Services.AddSingleton<WorkflowTransitions>();
+        builder.Services.AddSingleton<TriagePermissions>();
+        builder.Services.AddSingleton<SuppressionWorkflow>();
+        builder.Services.AddSingleton<PatchWorkflow>();
         builder.Services.AddSingleton<TriageService>();
+        builder.Services.AddSingleton<RemediationWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RemediationWorker>());
         builder.Services.AddSingleton<AlertDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertDispatcher>());
         return builder;

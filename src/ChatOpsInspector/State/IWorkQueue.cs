@@ -43,4 +43,7 @@ internal static class Queues
 
     /// <summary>Timed workflow events: SLA reminders, suppression expiry, approval expiry, patch polling.</summary>
     public const string Schedule = "schedule";
+
+    /// <summary>Remediation steps: suppression expiry, filter clean-up, approval expiry, patch progress polling.</summary>
+    public const string Remediation = "remediation";
 }

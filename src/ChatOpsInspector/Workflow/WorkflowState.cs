@@ -29,6 +29,9 @@ internal sealed record WorkflowState
     public bool SlaBreached { get; init; }
     public int ReopenCount { get; init; }
 
+    /// <summary>When the bot lifted a suppression: Inspector's SUPPRESSED findings older than this are stale.</summary>
+    public DateTimeOffset? UnsuppressedAt { get; init; }
+
     /// <summary>Most recent changes, newest last, capped so the document stays small.</summary>
     public IReadOnlyList<HistoryEntry> History { get; init; } = [];
 

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ChatOpsInspector.Workflow;
+
+/// <summary>A timed remediation step in the durable <c>remediation</c> queue.</summary>
+internal sealed record RemediationJob(string Kind, string GroupId)
+{
+    public const string SuppressionExpiry = "suppression-expiry";
+    public const string DeleteFilter = "delete-filter";
+    public const string ApprovalExpiry = "approval-expiry";
+    public const string PatchPoll = "patch-poll";
+    public const string RescanCheck = "rescan-check";
+
+    public string? RequestId { get; init; }
+    public string? FilterArn { get; init; }
+    public int Attempt { get; init; }
+
+    /// <summary>Stable id, so scheduling the same step twice keeps one item.</summary>
+    public string QueueId => $"{Kind}:{GroupId}:{RequestId ?? FilterArn ?? ""}";
+
+    public string ToJson() => JsonSerializer.Serialize(this, RemediationJobJson.Default.RemediationJob);
+
+    public static RemediationJob? FromJson(string? json) =>
+        json is null ? null : JsonSerializer.Deserialize(json, RemediationJobJson.Default.RemediationJob);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RemediationJob))]
+internal sealed partial class RemediationJobJson : JsonSerializerContext;
