@@ -7,7 +7,7 @@ namespace ChatOpsInspector.Aws;
 internal static class AwsExtensions
 {
     /// <summary>
-    /// Registers the AWS boundary: <see cref="IInspector2Client"/>, the
+    /// Registers the AWS boundary: <see cref="IInspector2Client"/>, <see cref="IRunbookClient"/>, the
     /// <c>Aws</c> and <c>Remediation</c> options (validated at start-up) and lazy credential resolution.
     /// </summary>
     /// <remarks>
@@ -40,6 +40,7 @@ internal static class AwsExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
 
+        services.TryAddSingleton<IRunbookClient, SsmRunbooks>();
         return builder;
     }
 }
