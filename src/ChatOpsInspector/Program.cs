@@ -1,8 +1,10 @@
 using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Aws;
 using ChatOpsInspector.Findings;
 using ChatOpsInspector.Ingest;
 using ChatOpsInspector.Operations;
 using ChatOpsInspector.State;
+using ChatOpsInspector.Workflow;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,12 +13,15 @@ builder.AddState();
 builder.AddFindings();
 builder.AddIngest();
 builder.AddAlerts();
+builder.AddWorkflow();
+builder.AddAws();
 
 var app = builder.Build();
 
 app.UseOperations();
 app.MapOperations();
 app.MapIngest();
+app.MapAuditExport();
 
 app.Run();
 

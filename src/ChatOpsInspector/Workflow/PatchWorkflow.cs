@@ -97,7 +97,7 @@ internal sealed partial class PatchWorkflow(
                 $"{what} requested for {online.Count} instance(s); waiting for an approver.")
             {
                 AuditAction = isolate ? "isolation_requested" : "patch_requested",
-                AwsRequestId = managed.RequestIds.FirstOrDefault(),
+                AwsRequestId = managed.RequestIds.Count > 0 ? managed.RequestIds[0] : null,
             };
         }, cancellationToken);
         if (!result.Succeeded)
@@ -246,7 +246,7 @@ internal sealed partial class PatchWorkflow(
                 {
                     AuditAction = finished ? "patch_finished" : "patch_progress",
                     Outcome = finished && shown.Failed > 0 ? "partial" : "ok",
-                    AwsRequestId = progress.RequestIds.LastOrDefault(),
+                    AwsRequestId = progress.RequestIds.Count > 0 ? progress.RequestIds[^1] : null,
                 }
                 : Decision.Refuse("moved on"), cancellationToken);
         if (!updated.Succeeded || !finished)
@@ -327,8 +327,8 @@ internal sealed partial class PatchWorkflow(
 
     private static Guid DeterministicToken(string requestId, string instance)
     {
-        var bytes = System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(requestId + "/" + instance));
-        return new Guid(bytes);
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(requestId + "/" + instance));
+        return new Guid(hash.AsSpan(0, 16));
     }
 
     private static bool IsAwsFailure(Exception ex) =>
