@@ -18,6 +18,10 @@ internal static partial class AwsLog
         Message = "{Service} {Operation} succeeded (request {AwsRequestId})")]
     public static partial void AwsCallSucceeded(this ILogger logger, string service, string operation, string? awsRequestId);
 
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Warning,
+        Message = "{Service} {Operation} failed with {ErrorCode}, HTTP {StatusCode} (request {AwsRequestId})")]
+    public static partial void AwsSdkCallFailed(this ILogger logger, string service, string operation, string errorCode, int? statusCode, string? awsRequestId);
+
     [LoggerMessage(EventId = 3110, Level = LogLevel.Information,
         Message = "Sent patch command {CommandId} ({Document}) to {InstanceCount} instance(s) (request {AwsRequestId})")]
     public static partial void PatchCommandSent(this ILogger logger, string commandId, string document, int instanceCount, string? awsRequestId);

@@ -422,7 +422,7 @@ internal sealed partial class SsmRunbooks(
                 AwsErrorKind.Unavailable, innerException: ex);
         }
 
-        logger.AwsCallFailed(ServiceName, operation, failure.ErrorCode, (int?)failure.StatusCode, failure.RequestId, 1 + SdkMaxErrorRetry);
+        logger.AwsSdkCallFailed(ServiceName, operation, failure.ErrorCode, (int?)failure.StatusCode, failure.RequestId);
         throw failure;
     }
 

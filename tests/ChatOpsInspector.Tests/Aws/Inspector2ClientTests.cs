@@ -266,6 +266,44 @@ public sealed class Inspector2ClientTests : IDisposable
     }
 
     [Fact]
+    public async Task ThrottlingWithARetryAfterBeyondTheCapFailsAtOnceInsteadOfWaiting()
+    {
+        await using var server = await FakeAwsServer.StartAsync((_, response) =>
+            FakeAwsServer.Reply(response, 429, """{"message":"Rate exceeded"}""", "req-throttled", headers:
+                [("x-amzn-ErrorType", "ThrottlingException"), ("Retry-After", "120")]));
+        var client = ClientFor(server, out var time);
+
+        var error = await Assert.ThrowsAsync<AwsServiceException>(() => client.ListFindingsAsync(new ListFindingsRequest()));
+
+        Assert.Equal(AwsErrorKind.Throttling, error.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(120), error.RetryAfter);
+        Assert.Single(server.Requests);
+        Assert.Empty(time.Delays);
+    }
+
+    [Fact]
+    public async Task ADroppedConnectionOnAListingIsRetried()
+    {
+        await using var server = await FakeAwsServer.StartAsync((request, response) =>
+        {
+            if (request.Sequence == 1)
+            {
+                response.HttpContext.Abort();
+                return Task.CompletedTask;
+            }
+
+            return FakeAwsServer.Reply(response, 200, NoFindings, "req-after-drop");
+        });
+        var client = ClientFor(server, out var time);
+
+        var page = await client.ListFindingsAsync(new ListFindingsRequest());
+
+        Assert.Equal("req-after-drop", page.RequestId);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Single(time.Delays);
+    }
+
+    [Fact]
     public async Task ServerErrorsAreRetriedWithGrowingBackoffUntilAttemptsRunOut()
     {
         await using var server = await FakeAwsServer.StartAsync((_, response) =>

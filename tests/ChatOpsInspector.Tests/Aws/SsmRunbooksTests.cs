@@ -205,6 +205,24 @@ public sealed class SsmRunbooksTests : IDisposable
         Assert.Empty(server.Requests);
     }
 
+    [Fact]
+    public async Task MissingCredentialsFailAtCallTimeWithATypedException()
+    {
+        await using var server = await FakeAwsServer.StartAsync((_, response) => FakeAwsServer.Reply(response, 200, "{}", "unused", JsonContentType));
+        using var host = AwsTestHost.Build(
+            new Dictionary<string, string?> { ["Aws:Region"] = AwsTestHost.Region, ["Aws:Ssm:ServiceUrl"] = server.BaseUri.ToString() },
+            services: s => s.AddSingleton(new AwsCredentialsProvider(
+                _ => throw new Amazon.Runtime.AmazonClientException("Failed to resolve AWS credentials."),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<AwsCredentialsProvider>.Instance)));
+        await host.StartAsync();
+
+        var runbooks = host.Services.GetRequiredService<IRunbookClient>();
+
+        await Assert.ThrowsAsync<AwsCredentialsUnavailableException>(() => runbooks.DescribeManagedInstancesAsync([Instances[0]]));
+        Assert.Empty(server.Requests);
+        await host.StopAsync();
+    }
+
     [Theory]
     [InlineData("RebootAlways", null, null)]
     [InlineData(null, "0", null)]
