@@ -2,6 +2,7 @@ using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Findings;
 using ChatOpsInspector.Ingest;
 using ChatOpsInspector.Operations;
+using ChatOpsInspector.Sla;
 using ChatOpsInspector.State;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.AddState();
 builder.AddFindings();
 builder.AddIngest();
 builder.AddAlerts();
+builder.AddSla();
 
 var app = builder.Build();
 
