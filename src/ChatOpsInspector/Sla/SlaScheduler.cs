@@ -123,7 +123,7 @@ internal sealed partial class SlaScheduler(
     public async Task<bool> PlanGroupAsync(AlertGroup group, CancellationToken cancellationToken)
     {
         var stamp = string.Create(CultureInfo.InvariantCulture, $"{group.FirstSeenAt.ToUnixTimeMilliseconds()}-{group.Meta.SlaDueAt.ToUnixTimeMilliseconds()}");
-        var marker = "sla:planned:" + group.Id;
+        var marker = PlannedKey(group.Id);
         if (await values.GetAsync(marker, cancellationToken) == stamp)
         {
             return false;
@@ -176,6 +176,12 @@ internal sealed partial class SlaScheduler(
         switch (step.Kind)
         {
             case SlaStepKind.Skip:
+                if (!group.Workflow.IsOpen)
+                {
+                    // Should the group come back (reopened, unsuppressed), the next scan plans it again:
+                    // points skipped while it was closed get their chance, points already fired stay fired.
+                    await values.DeleteAsync(PlannedKey(group.Id), cancellationToken);
+                }
                 LogSkipped(group.Id, group.Owner, percent, step.Reason);
                 break;
 
@@ -275,16 +281,19 @@ internal sealed partial class SlaScheduler(
     {
         var wf = group.Workflow;
         var who = wf.AssignedTo is { } assignee ? $" Assigned to {assignee.DisplayName}." : " Nobody is assigned.";
+        var mentions = (route?.Approvers ?? []).ToList();
+        var escalation = mentions.Count > 0 ? " Escalating to on-call." : $" No on-call approvers are configured for {group.Owner}.";
         var text = $"SLA breached: {group.VulnerabilityId} ({group.Severity.ToString().ToUpperInvariant()}) of {group.Owner} was due "
             + $"{AlertCardBuilder.Format(group.Meta.SlaDueAt)} ({AlertCardBuilder.FormatDuration(now - group.Meta.SlaDueAt)} ago) and "
-            + $"{group.OpenCount} resource(s) are still affected.{who} Escalating to on-call.";
-        var mentions = (route?.Approvers ?? []).ToList();
+            + $"{group.OpenCount} resource(s) are still affected.{who}{escalation}";
         if (MentionOf(wf.AssignedTo) is { } mention && !mentions.Contains(mention, StringComparer.OrdinalIgnoreCase))
         {
             mentions.Add(mention);
         }
         return new ChatNote(text, mentions.Count > 0 ? mentions : null);
     }
+
+    private static string PlannedKey(string groupId) => "sla:planned:" + groupId;
 
     private static string? MentionOf(Actor? actor) => actor is null ? null : actor.Email ?? actor.UserId;
 

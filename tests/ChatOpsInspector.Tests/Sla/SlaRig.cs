@@ -152,6 +152,16 @@ internal sealed class SlaRig : IAsyncDisposable
         Assert.True(await store.TryUpdateWorkflowAsync(groupId, group.Version, next, audit, CancellationToken.None));
     }
 
+    /// <summary>The suppression is lifted: the group is open again where it was before.</summary>
+    public async Task UnsuppressAsync(string groupId)
+    {
+        var store = _nodes[0].Store;
+        var group = (await store.GetGroupAsync(groupId, CancellationToken.None))!;
+        var next = group.Workflow with { State = group.Workflow.Suppression!.PreviousState, Suppression = null };
+        var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "unsuppressed", ActorPlatform = "slack", ActorId = "U0SEC", ActorName = "Sec Lead", GroupId = groupId };
+        Assert.True(await store.TryUpdateWorkflowAsync(groupId, group.Version, next, audit, CancellationToken.None));
+    }
+
     public async Task AcknowledgeAsync(string groupId)
     {
         var result = await _nodes[0].Services.GetRequiredService<TriageService>()

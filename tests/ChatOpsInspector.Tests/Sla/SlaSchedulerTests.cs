@@ -88,6 +88,28 @@ public sealed class SlaSchedulerTests(RedisServer redis) : IClassFixture<RedisSe
     }
 
     [Fact]
+    public async Task GroupIsRemindedAgainOnceItsSuppressionIsLifted()
+    {
+        await using var rig = new SlaRig(redis, Start);
+        rig.StartNode();
+        rig.StartNode();
+        var group = await rig.SeedAsync(SlaRig.Payments, "CVE-2026-0011", Severity.Critical, Start, slaHours: 24);
+        await rig.RunUntilAsync(Start.AddHours(1), Step);
+        await rig.SuppressAsync(group);
+        await rig.RunUntilAsync(Start.AddHours(15), Step);
+        Assert.Empty(rig.NotesFor(group));
+
+        await rig.UnsuppressAsync(group);
+        await rig.RunUntilAsync(Start.AddHours(30), Step);
+
+        Assert.Collection(rig.NotesFor(group),
+            // Picked up by the next scan (every 5 minutes), late but not lost.
+            n => FiredOnFirstPassAfter(Start.AddHours(15).AddMinutes(5), n),
+            n => Assert.Contains("90 %", n.Message.Text),
+            n => Assert.StartsWith("SLA breached", n.Message.Text));
+    }
+
+    [Fact]
     public async Task EscalationMentionsTheOwnersApproversAndMarksTheCardSlaBreached()
     {
         await using var rig = new SlaRig(redis, Start);
