@@ -8,16 +8,12 @@ namespace ChatOpsInspector.Sla;
 /// <see cref="SlaOptions.Reminders"/> and the escalation at 100 %. Schedule item ids are
 /// <c>sla:{groupId}:{percent}</c>, so each point exists once per group.
 /// </summary>
-internal sealed class SlaStages
+internal sealed class SlaStages(SlaOptions options)
 {
     public const int Escalation = 100;
 
-    private readonly int[] _percents;
-
-    public SlaStages(SlaOptions options)
-    {
-        _percents = [.. options.Reminders.Where(f => f is > 0 and < 1).Select(f => (int)Math.Round(f * 100)).Where(p => p is > 0 and < 100).Distinct().Order(), Escalation];
-    }
+    private readonly int[] _percents =
+        [.. options.Reminders.Select(f => (int)Math.Round(f * 100)).Where(p => p is > 0 and < 100).Distinct().Order(), Escalation];
 
     /// <summary>Reminder percents in order, then 100.</summary>
     public IReadOnlyList<int> Percents => _percents;

@@ -166,6 +166,23 @@ public sealed class SlaSchedulerTests(RedisServer redis) : IClassFixture<RedisSe
     }
 
     [Fact]
+    public async Task PointDeliveredAgainAfterItFiredDoesNotPostTwice()
+    {
+        await using var rig = new SlaRig(redis, Start);
+        var a = rig.StartNode();
+        var b = rig.StartNode();
+        var group = await rig.SeedAsync(SlaRig.Payments, "CVE-2026-0012", Severity.Critical, Start, slaHours: 24);
+        await rig.RunUntilAsync(Start.AddHours(12), Step);
+        Assert.Single(rig.NotesFor(group));
+
+        // As if the instance that fired it died before completing the item: it is due again.
+        await a.Queue.EnqueueAsync(SlaScheduler.Queue, SlaStages.ItemId(group, 50), "", Start.AddHours(12), CancellationToken.None);
+        await rig.RunUntilAsync(Start.AddHours(13), Step, [b]);
+
+        Assert.Single(rig.NotesFor(group));
+    }
+
+    [Fact]
     public async Task ScheduleSurvivesARestartOfEveryInstance()
     {
         await using var rig = new SlaRig(redis, Start);
