@@ -215,8 +215,9 @@ internal sealed partial class SlaScheduler(
     }
 
     /// <summary>
-    /// Queues the note unless this item already fired. The outbox de-duplicates on the item id too, so
-    /// a replica that dies between queuing and marking does not make the next one post twice.
+    /// Queues the note unless this item already fired. The note's outbox id is the item id, so a replica
+    /// that dies between queuing and marking only leads to a second post if its note already left the
+    /// outbox before the lease ran out; otherwise the two coalesce.
     /// </summary>
     private async Task<bool> NotifyOnceAsync(WorkItem item, AlertGroup group, ChatNote note, CancellationToken cancellationToken)
     {
