@@ -3,6 +3,7 @@ using ChatOpsInspector.Aws;
 using ChatOpsInspector.Findings;
 using ChatOpsInspector.Ingest;
 using ChatOpsInspector.Operations;
+using ChatOpsInspector.Sla;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Workflow;
 
@@ -15,6 +16,7 @@ builder.AddIngest();
 builder.AddAlerts();
 builder.AddWorkflow();
 builder.AddAws();
+builder.AddSla();
 
 var app = builder.Build();
 

@@ -33,6 +33,12 @@ internal sealed class SlaOptions
     /// <summary>Fractions of the SLA at which open groups are reminded; 1.0 escalates.</summary>
     public List<double> Reminders { get; set; } = [0.5, 0.9];
 
+    /// <summary>Time of day (UTC) at which each owner's daily digest is sent.</summary>
+    public TimeSpan DigestTimeUtc { get; set; } = TimeSpan.FromHours(9);
+
+    /// <summary>Owner → hours in which reminders wait (escalations still go out). Optional.</summary>
+    public Dictionary<string, QuietHoursOptions> QuietHours { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     public TimeSpan For(Severity severity) => TimeSpan.FromHours(severity switch
     {
         Severity.Critical => Critical,
@@ -40,4 +46,14 @@ internal sealed class SlaOptions
         Severity.Medium => Medium,
         _ => Low,
     });
+}
+
+/// <summary>A daily window, in the owner's time zone, in which SLA reminders are held back.</summary>
+internal sealed class QuietHoursOptions
+{
+    public TimeSpan Start { get; set; } = TimeSpan.FromHours(22);
+    public TimeSpan End { get; set; } = TimeSpan.FromHours(7);
+
+    /// <summary>IANA or Windows time zone id; empty means UTC.</summary>
+    public string? TimeZone { get; set; }
 }

@@ -31,7 +31,7 @@ internal static class OperationsApi
             {
                 return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "State store unreachable");
             }
-            foreach (var name in new[] { Queues.Groups, Queues.Outbox, Queues.Schedule })
+            foreach (var name in new[] { Queues.Groups, Queues.Outbox, Queues.Remediation, Sla.SlaScheduler.Queue })
             {
                 AppMetrics.QueueDepth.WithLabels(name).Set(await queue.CountAsync(name, ct));
             }

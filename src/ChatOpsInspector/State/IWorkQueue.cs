@@ -41,8 +41,8 @@ internal static class Queues
     /// <summary>Chat messages other than cards: thread notes, approvals, digests.</summary>
     public const string Outbox = "outbox";
 
-    /// <summary>Timed workflow events: SLA reminders, suppression expiry, approval expiry, patch polling.</summary>
-    public const string Schedule = "schedule";
+    /// <summary>SLA reminders, escalations and daily digests.</summary>
+    public const string Sla = "schedule:sla";
 
     /// <summary>Remediation steps: suppression expiry, filter clean-up, approval expiry, patch progress polling.</summary>
     public const string Remediation = "remediation";
