@@ -20,6 +20,7 @@ internal sealed partial class AlertDispatcher(
     IKeyValueStore values,
     IAuditLog audit,
     IEnumerable<IChatAdapter> adapters,
+    IEnumerable<IAlertGroupObserver> observers,
     WorkflowReconciler reconciler,
     FindingRouter router,
     TimeProvider time,
@@ -27,6 +28,7 @@ internal sealed partial class AlertDispatcher(
     ILogger<AlertDispatcher> logger) : BackgroundService
 {
     private readonly IChatAdapter[] _adapters = adapters.ToArray();
+    private readonly IAlertGroupObserver[] _observers = observers.ToArray();
     private readonly DispatchOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -84,6 +86,19 @@ internal sealed partial class AlertDispatcher(
             return;
         }
         group = await reconciler.ReconcileAsync(group, cancellationToken);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await observer.OnGroupChangedAsync(group, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // An observer's failure must not hold the card back; its own periodic scan catches up.
+                AppMetrics.Errors.WithLabels("observer").Inc();
+                LogObserverFailed(ex, observer.GetType().Name, group.Id);
+            }
+        }
         if (!group.Meta.Alerting && group.Cards.Count == 0)
         {
             // Below the alert threshold and never posted: kept for digests and /vulns, no card.
@@ -256,6 +271,9 @@ internal sealed partial class AlertDispatcher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Platform} {Operation} to {Channel} failed for group {GroupId} of {Owner}: {Error}")]
     private partial void LogChatFailed(string platform, string operation, string channel, string? groupId, string? owner, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Observer} failed for group {GroupId}")]
+    private partial void LogObserverFailed(Exception ex, string observer, string groupId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatcher pass failed; claimed work will be retried")]
     private partial void LogLoopFailed(Exception ex);

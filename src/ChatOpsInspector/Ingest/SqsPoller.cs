@@ -17,6 +17,7 @@ internal sealed partial class SqsPoller(
     FindingIngestor ingestor,
     IOptions<IngestOptions> options,
     IConfiguration configuration,
+    IServiceProvider services,
     ILogger<SqsPoller> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,7 +33,10 @@ internal sealed partial class SqsPoller(
         {
             config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region);
         }
-        using var client = new AmazonSQSClient(config);
+        // Credentials come from the SDK default chain unless the host registered its own.
+        using var client = services.GetService<Amazon.Runtime.AWSCredentials>() is { } credentials
+            ? new AmazonSQSClient(credentials, config)
+            : new AmazonSQSClient(config);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -1,3 +1,4 @@
+using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Findings;
 
 namespace ChatOpsInspector.Sla;
@@ -19,6 +20,7 @@ internal static class SlaExtensions
         builder.Services.AddSingleton<DigestService>();
         builder.Services.AddSingleton<SlaScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SlaScheduler>());
+        builder.Services.AddSingleton<IAlertGroupObserver, SlaGroupObserver>();
         return builder;
     }
 

@@ -28,6 +28,7 @@ internal sealed partial class SlaScheduler(
     TimeProvider time,
     IOptions<SlaOptions> sla,
     IOptions<SlaSchedulerOptions> options,
+    WorkflowTransitions transitions,
     ILogger<SlaScheduler> logger) : BackgroundService
 {
     /// <summary>
@@ -234,35 +235,16 @@ internal sealed partial class SlaScheduler(
     /// <summary>Sets <see cref="WorkflowState.SlaBreached"/> by compare-and-set with an audit record, and re-renders the card.</summary>
     private async Task MarkBreachedAsync(string groupId, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        var result = await transitions.ApplyAsync(groupId, Actor.System, (group, _) =>
+            !group.Workflow.IsOpen || group.Workflow.SlaBreached
+                ? Decision.Refuse("already breached or closed")
+                : new Decision(group.Workflow with { SlaBreached = true }, "SLA breached",
+                    $"SLA was due {AlertCardBuilder.Format(group.Meta.SlaDueAt)}", "") { AuditAction = "sla_breached" },
+            cancellationToken);
+        if (!result.Succeeded && result.Group is null)
         {
-            var group = await store.GetGroupAsync(groupId, cancellationToken);
-            if (group is null || !group.Workflow.IsOpen || group.Workflow.SlaBreached)
-            {
-                return;
-            }
-            var now = time.GetUtcNow();
-            var detail = $"SLA was due {AlertCardBuilder.Format(group.Meta.SlaDueAt)}";
-            var next = (group.Workflow with { SlaBreached = true }).Record(new HistoryEntry(now, "SLA breached", Actor.System, detail));
-            var audit = new AuditRecord
-            {
-                At = now,
-                Action = "sla_breached",
-                ActorPlatform = Actor.System.Platform,
-                ActorId = Actor.System.UserId,
-                ActorName = Actor.System.DisplayName,
-                GroupId = group.Id,
-                Owner = group.Owner,
-                VulnerabilityId = group.VulnerabilityId,
-                Detail = detail,
-            };
-            if (await store.TryUpdateWorkflowAsync(group.Id, group.Version, next, audit, cancellationToken))
-            {
-                await queue.TouchAsync(Queues.Groups, group.Id, now, cancellationToken);
-                return;
-            }
+            LogBreachContended(groupId);
         }
-        LogBreachContended(groupId);
     }
 
     internal static ChatNote ReminderNote(AlertGroup group, int percent, DateTimeOffset now)

@@ -1,3 +1,4 @@
+using ChatOpsInspector.Aws;
 using System.Text.Json;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
@@ -78,6 +79,8 @@ internal sealed class SlaRig : IAsyncDisposable
         builder.AddState();
         builder.AddFindings();
         builder.AddAlerts();
+        builder.AddWorkflow();
+        builder.AddAws();
         builder.AddSla();
         builder.Services.AddSingleton<TimeProvider>(Time);
         var node = new SlaNode(builder.Build());

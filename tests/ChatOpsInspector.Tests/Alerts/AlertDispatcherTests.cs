@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Cards;
+using ChatOpsInspector.Routing;
+using ChatOpsInspector.Sla;
+using ChatOpsInspector.State;
+using ChatOpsInspector.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatOpsInspector.Tests.Alerts;
+
+/// <summary>The dispatcher against a recording chat platform: what gets posted, updated, retried, given up.</summary>
+public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<RedisServer>
+{
+    private sealed class RecordingChat : IChatAdapter
+    {
+        public ConcurrentQueue<(string Op, string Channel, AlertCardView? Card, string? Text)> Calls { get; } = new();
+        public Func<string, ChatResult?> Script { get; set; } = _ => null;
+        private int _ts;
+
+        public string Platform => "test";
+        public string? ChannelFor(OwnerRoute route) => route.SlackChannel;
+
+        public Task<ChatResult> PostCardAsync(string channel, AlertCardView card, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(("post", channel, card, null));
+            return Task.FromResult(Script("post") ?? ChatResult.Ok(new ChatMessageRef("test", channel, $"ts-{Interlocked.Increment(ref _ts)}")));
+        }
+
+        public Task<ChatResult> UpdateCardAsync(ChatMessageRef message, AlertCardView card, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(("update", message.Channel, card, message.MessageId));
+            return Task.FromResult(Script("update") ?? ChatResult.Ok());
+        }
+
+        public Task<ChatResult> PostNoteAsync(string channel, ChatMessageRef? thread, ChatNote note, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(("note", channel, null, note.Text));
+            return Task.FromResult(Script("note") ?? ChatResult.Ok());
+        }
+    }
+
+    private (TestApp App, RecordingChat Chat) Start(Dictionary<string, string?>? more = null)
+    {
+        var chat = new RecordingChat();
+        var settings = new Dictionary<string, string?> { ["Routing:Default:SlackChannel"] = "C0000000001" };
+        foreach (var (k, v) in more ?? [])
+        {
+            settings[k] = v;
+        }
+        return (new TestApp(TestApp.WithRedis(redis, settings), s => s.AddSingleton<IChatAdapter>(chat)), chat);
+    }
+
+    [Fact]
+    public async Task ACriticalFindingIsPostedOnceAndLaterChangesUpdateTheSameMessage()
+    {
+        var (app, chat) = Start();
+        await using var _ = app;
+        await app.PostEventsAsync(FindingEvents.Ec2("d-1", instanceId: "i-1").ToJsonString());
+        await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "post")), "card posted");
+        await app.PostEventsAsync(FindingEvents.Ec2("d-2", instanceId: "i-2").ToJsonString());
+        await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "update" && c.Card!.ResourceCount == 2)), "card updated");
+        Assert.Single(chat.Calls, c => c.Op == "post");
+        Assert.All(chat.Calls.Where(c => c.Op == "update"), c => Assert.Equal("ts-1", c.Text));
+        var groupId = Assert.Single(await app.Service<IAlertStore>().GroupIdsAsync("unrouted", default));
+        Assert.Equal("ts-1", (await app.Service<IAlertStore>().GetGroupAsync(groupId, default))!.Cards["test"].MessageId);
+    }
+
+    [Fact]
+    public async Task BelowThresholdFindingsAreStoredButNotPosted()
+    {
+        var (app, chat) = Start();
+        await using var _ = app;
+        await app.PostEventsAsync(FindingEvents.Ec2("low-1", severity: "MEDIUM", score: 4.0).ToJsonString());
+        var groupId = Assert.Single(await app.Service<IAlertStore>().GroupIdsAsync("unrouted", default));
+        await TestApp.Eventually(async () => await app.Service<IWorkQueue>().CountAsync(Queues.Groups, default) == 0, "group handled");
+        Assert.Empty(chat.Calls);
+        Assert.NotNull(await app.Service<IAlertStore>().GetGroupAsync(groupId, default));
+    }
+
+    [Fact]
+    public async Task ThrottledPostIsRetriedAfterRetryAfterAndPostedExactlyOnce()
+    {
+        var (app, chat) = Start();
+        await using var _ = app;
+        var throttled = 0;
+        chat.Script = op => op == "post" && Interlocked.Increment(ref throttled) <= 2 ? ChatResult.Retry(TimeSpan.FromMilliseconds(300), "ratelimited") : null;
+        await app.PostEventsAsync(FindingEvents.Ec2("t-1").ToJsonString());
+        await TestApp.Eventually(async () =>
+        {
+            var ids = await app.Service<IAlertStore>().GroupIdsAsync("unrouted", default);
+            return ids.Count == 1 && (await app.Service<IAlertStore>().GetGroupAsync(ids[0], default))!.Cards.ContainsKey("test");
+        }, "card ref stored after retries");
+        Assert.Equal(3, chat.Calls.Count(c => c.Op == "post"));
+    }
+
+    [Fact]
+    public async Task PermanentFailureIsAuditedNotRetriedForever()
+    {
+        var (app, chat) = Start();
+        await using var _ = app;
+        chat.Script = op => op == "post" ? ChatResult.Failed("channel_not_found") : null;
+        await app.PostEventsAsync(FindingEvents.Ec2("f-1").ToJsonString());
+        await TestApp.Eventually(async () => (await app.Service<IAuditLog>().ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, 100, default))
+            .Any(a => a.Action == "chat_post_failed" && a.Detail == "channel_not_found"), "failure audited");
+        await TestApp.Eventually(async () => await app.Service<IWorkQueue>().CountAsync(Queues.Groups, default) == 0, "group done");
+        Assert.Single(chat.Calls, c => c.Op == "post");
+    }
+
+    [Fact]
+    public async Task ThreadNotesReachTheCardsChannel()
+    {
+        var (app, chat) = Start();
+        await using var _ = app;
+        await app.PostEventsAsync(FindingEvents.Ec2("n-1").ToJsonString());
+        await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "post")), "card posted");
+        var groupId = Assert.Single(await app.Service<IAlertStore>().GroupIdsAsync("unrouted", default));
+        await app.Service<ChatOutbox>().EnqueueThreadNoteAsync(groupId, new ChatNote("hello thread"), default, dedupKey: "n1");
+        await app.Service<ChatOutbox>().EnqueueThreadNoteAsync(groupId, new ChatNote("hello thread"), default, dedupKey: "n1");
+        await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "note")), "note sent");
+        await Task.Delay(200);
+        Assert.Single(chat.Calls, c => c.Op == "note" && c.Text == "hello thread" && c.Channel == "C0000000001");
+    }
+
+    [Fact]
+    public async Task AChangedGroupHasItsSlaPointsPlannedWithoutWaitingForTheScan()
+    {
+        var (app, chat) = Start(new() { ["Sla:Scheduler:ScanInterval"] = "01:00:00" });
+        await using var _ = app;
+        await app.PostEventsAsync(FindingEvents.Ec2("sla-1").ToJsonString());
+        await TestApp.Eventually(async () => await app.Service<IWorkQueue>().CountAsync(SlaScheduler.Queue, default) >= 3, "SLA points planned");
+    }
+}
