@@ -2,6 +2,7 @@ using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Findings;
 using ChatOpsInspector.Ingest;
 using ChatOpsInspector.Operations;
+using ChatOpsInspector.Slack;
 using ChatOpsInspector.State;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,12 +12,14 @@ builder.AddState();
 builder.AddFindings();
 builder.AddIngest();
 builder.AddAlerts();
+builder.AddSlack();
 
 var app = builder.Build();
 
 app.UseOperations();
 app.MapOperations();
 app.MapIngest();
+app.MapSlack();
 
 app.Run();
 
