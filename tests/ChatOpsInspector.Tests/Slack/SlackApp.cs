@@ -52,7 +52,13 @@ public sealed class SlackApp : IAsyncLifetime
         ["Routing:Rules:1:Tags:app"] = "bulk",
         ["Routing:Rules:1:Target:Owner"] = "bulk",
         ["Routing:Rules:1:Target:SlackChannel"] = "C0BULK00001",
+        ["Routing:Rules:2:Tags:app"] = "shop",
+        ["Routing:Rules:2:Target:Owner"] = "shop",
+        ["Routing:Rules:2:Target:SlackChannel"] = "C0SHOP00001",
     };
+
+    /// <summary>The owner routing gives an app tag: its own rule, or the default (security).</summary>
+    public static string OwnerOf(string app) => app is "payments" or "bulk" or "shop" ? app : "security";
 
     public static string NewCve() => $"CVE-2099-{Interlocked.Increment(ref _cve)}";
 
@@ -60,7 +66,7 @@ public sealed class SlackApp : IAsyncLifetime
     public async Task<(string GroupId, JsonObject Post)> PostedCardAsync(string cve, string app = "payments", string? instance = null)
     {
         await IngestAsync(cve, app, instance);
-        var groupId = GroupIds.For(app, cve);
+        var groupId = GroupIds.For(OwnerOf(app), cve);
         JsonObject? post = null;
         await TestApp.Eventually(() =>
         {
@@ -70,11 +76,13 @@ public sealed class SlackApp : IAsyncLifetime
         return (groupId, post!);
     }
 
-    public async Task IngestAsync(string cve, string app = "payments", string? instance = null, DateTimeOffset? updatedAt = null)
+    public async Task IngestAsync(string cve, string app = "payments", string? instance = null, DateTimeOffset? updatedAt = null, string severity = "CRITICAL", double score = 9.8)
     {
         var evt = FindingEvents.Ec2(
             findingId: Guid.NewGuid().ToString("n"),
             cve: cve,
+            severity: severity,
+            score: score,
             instanceId: instance ?? "i-" + Guid.NewGuid().ToString("n")[..17],
             updatedAt: updatedAt,
             tags: new Dictionary<string, string> { ["app"] = app });
@@ -105,11 +113,13 @@ public sealed class SlackApp : IAsyncLifetime
     }
 
     /// <summary>A card button press, shaped like Slack's block_actions fixture.</summary>
-    public async Task<(HttpResponseMessage Response, string ResponseUrl, string TriggerId)> ClickAsync(string actionId, string value, string userId = "UALICE0001", string channel = PaymentsChannel, string ts = "1548261231.000200")
+    public async Task<(HttpResponseMessage Response, string ResponseUrl, string TriggerId)> ClickAsync(
+        string actionId, string value, string userId = "UALICE0001", string channel = PaymentsChannel, string ts = "1548261231.000200",
+        string? triggerId = null, string? responseUrl = null, Action<HttpRequestMessage>? tweak = null)
     {
         var payload = JsonNode.Parse(Fixtures.Read("slack", "block-actions-message.json"))!.AsObject();
-        var responseUrl = Slack.NewResponseUrl();
-        var triggerId = Guid.NewGuid().ToString("n");
+        responseUrl ??= Slack.NewResponseUrl();
+        triggerId ??= Guid.NewGuid().ToString("n");
         payload["user"] = new JsonObject { ["id"] = userId, ["username"] = userId.ToLowerInvariant(), ["team_id"] = "T9TK3CUKW" };
         payload["response_url"] = responseUrl;
         payload["trigger_id"] = triggerId;
@@ -118,7 +128,7 @@ public sealed class SlackApp : IAsyncLifetime
         payload["container"]!["message_ts"] = ts;
         payload["actions"]![0]!["action_id"] = actionId;
         payload["actions"]![0]!["value"] = value;
-        var response = await SendAsync("/api/slack/interactions", SlackSigner.Form(("payload", payload.ToJsonString())), "application/x-www-form-urlencoded");
+        var response = await SendAsync("/api/slack/interactions", SlackSigner.Form(("payload", payload.ToJsonString())), "application/x-www-form-urlencoded", tweak: tweak);
         return (response, responseUrl, triggerId);
     }
 

@@ -25,6 +25,9 @@ public sealed class SlackFake : IAsyncDisposable
 
     public string BaseUrl => Server.BaseUrl;
 
+    /// <summary>When each API call arrived, to check that retries waited.</summary>
+    public ConcurrentQueue<(string Method, DateTimeOffset At)> Arrivals { get; } = new();
+
     public static async Task<SlackFake> StartAsync()
     {
         var fake = new SlackFake();
@@ -68,6 +71,7 @@ public sealed class SlackFake : IAsyncDisposable
 
     private async Task<IResult> AnswerAsync(string method, HttpContext context)
     {
+        Arrivals.Enqueue((method, DateTimeOffset.UtcNow));
         if (Failures.TryGetValue(method, out var queue) && queue.TryDequeue(out var failure))
         {
             if (failure.RetryAfter is not null)
