@@ -78,7 +78,7 @@ internal sealed class CommandHandler(
         var open = await queries.OpenGroupsAsync(known, cancellationToken);
         if (open.Count == 0)
         {
-            return new CommandReply { Text = $"{known} has no open alerts. :tada:" };
+            return new CommandReply { Text = $"{known} has no open alerts." };
         }
         return List($"{known}: {Count(open.Count, "open alert")}, worst first.", open);
     }

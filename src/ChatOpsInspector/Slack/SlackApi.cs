@@ -100,14 +100,23 @@ internal static partial class SlackApi
         {
             return Results.Ok();
         }
-        await work.EnqueueAsync(new SlackJob
+        var job = new SlackJob
         {
             Kind = SlackJobKind.Mention,
             UserId = user,
             ChannelId = channel,
             ThreadTs = evt["thread_ts"].Str() ?? evt["ts"].Str(),
             Text = CommandTextOfMention(evt["text"].Str()),
-        }, cancellationToken);
+        };
+        try
+        {
+            await work.EnqueueAsync(job, cancellationToken);
+        }
+        catch when (eventId is not null)
+        {
+            await retries.ForgetAsync("evt:" + eventId, CancellationToken.None);
+            throw;
+        }
         return Results.Ok();
     }
 

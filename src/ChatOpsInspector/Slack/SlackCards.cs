@@ -22,7 +22,7 @@ internal static class SlackCards
     {
         var blocks = new JsonArray
         {
-            Header($"{SeverityEmoji(view.Severity)} {AlertCardBuilder.SeverityLabel(view.Severity)} {view.VulnerabilityId}: {view.Title}"),
+            Header($"{SeverityEmoji(view.Severity)} {AlertCardBuilder.SeverityLabel(view.Severity)} {view.VulnerabilityId}: {TitleWithoutId(view)}"),
             Section(Summary(view)),
             Fields(FieldsOf(view, now)),
         };
@@ -58,7 +58,7 @@ internal static class SlackCards
         var text = new StringBuilder()
             .Append(SeverityEmoji(view.Severity)).Append(" *").Append(AlertCardBuilder.SeverityLabel(view.Severity)).Append("* ")
             .Append('`').Append(SlackText.EscapeTruncate(view.VulnerabilityId, 100)).Append("` ")
-            .Append(SlackText.EscapeTruncate(view.Title, 300))
+            .Append(SlackText.EscapeTruncate(TitleWithoutId(view), 300))
             .Append('\n')
             .Append("score ").Append(Number(view.InspectorScore))
             .Append(" · EPSS ").Append(Percent(view.Epss))
@@ -72,6 +72,17 @@ internal static class SlackCards
         {
             yield return actions;
         }
+    }
+
+    /// <summary>Inspector titles usually repeat the CVE id ("CVE-2024-29069 - snapd"); the card shows it once.</summary>
+    private static string TitleWithoutId(AlertCardView view)
+    {
+        if (!view.Title.StartsWith(view.VulnerabilityId, StringComparison.OrdinalIgnoreCase))
+        {
+            return view.Title;
+        }
+        var rest = view.Title[view.VulnerabilityId.Length..].TrimStart(' ', '-', ':', '–', '—');
+        return rest.Length == 0 ? view.Title : rest;
     }
 
     public static string FallbackText(AlertCardView view) => SlackText.EscapeTruncate(view.FallbackText, SlackLimits.MessageText);

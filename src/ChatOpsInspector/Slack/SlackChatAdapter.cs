@@ -27,8 +27,9 @@ internal sealed class SlackChatAdapter(SlackApiClient slack, TimeProvider time) 
 
     public async Task<ChatResult> PostNoteAsync(string channel, ChatMessageRef? thread, ChatNote note, CancellationToken cancellationToken)
     {
+        // Configured people may be e-mails; those are named as text rather than guessed into mentions.
         var mentions = note.Mentions is { Count: > 0 }
-            ? " " + string.Join(' ', note.Mentions.Where(IsUserId).Select(m => $"<@{m}>"))
+            ? " " + string.Join(' ', note.Mentions.Take(20).Select(m => IsUserId(m) ? $"<@{m}>" : SlackText.EscapeTruncate(m, 100)))
             : "";
         var text = SlackText.EscapeTruncate(note.Text, SlackLimits.MessageText - mentions.Length) + mentions;
         var result = await slack.PostMessageAsync(channel, text, null, thread?.MessageId, cancellationToken);

@@ -13,8 +13,13 @@ internal sealed class SlackOptions
 
     public Uri ApiBaseUrl { get; set; } = new("https://slack.com/api/");
 
-    /// <summary>Hosts that <c>response_url</c>s may point at. Only https, except for loopback hosts.</summary>
-    public List<string> ResponseUrlHosts { get; set; } = ["hooks.slack.com"];
+    /// <summary>
+    /// Hosts that <c>response_url</c>s may point at; empty means Slack's own, <c>hooks.slack.com</c>.
+    /// Only https, except for loopback hosts (tests, local fakes).
+    /// </summary>
+    public List<string> ResponseUrlHosts { get; set; } = [];
+
+    public const string DefaultResponseUrlHost = "hooks.slack.com";
 
     /// <summary>Requests signed longer ago than this are refused as replays.</summary>
     public TimeSpan SignatureTolerance { get; set; } = TimeSpan.FromMinutes(5);
@@ -42,7 +47,8 @@ internal sealed class SlackOptions
         {
             return false;
         }
-        if (!ResponseUrlHosts.Contains(uri.Host, StringComparer.OrdinalIgnoreCase))
+        var allowed = ResponseUrlHosts.Count == 0 ? [DefaultResponseUrlHost] : ResponseUrlHosts;
+        if (!allowed.Contains(uri.Host, StringComparer.OrdinalIgnoreCase))
         {
             return false;
         }

@@ -12,6 +12,15 @@ internal static class SlackReplies
     public static JsonArray Blocks(CommandReply reply, DateTimeOffset now)
     {
         var blocks = new JsonArray(SlackCards.Section(Text(reply)));
+        if (reply.Cards.Count == 1)
+        {
+            // One alert gets the full card (about ten blocks); lists get two blocks per alert.
+            foreach (var block in SlackCards.Blocks(reply.Cards[0], now).ToArray())
+            {
+                blocks.Add(block!.DeepClone());
+            }
+            return blocks;
+        }
         foreach (var card in reply.Cards.Take(SlackCards.MaxCompactCards))
         {
             blocks.Add(new JsonObject { ["type"] = "divider" });

@@ -87,5 +87,10 @@ internal sealed class SlackWorkQueue(IWorkQueue queue, TimeProvider time) : IDis
 internal sealed class SlackRetryGuard(IKeyValueStore values)
 {
     public Task<bool> FirstTimeAsync(string requestId, TimeSpan memory, CancellationToken cancellationToken) =>
-        values.TrySetIfAbsentAsync($"slack:seen:{requestId}", "1", memory, cancellationToken);
+        values.TrySetIfAbsentAsync(Key(requestId), "1", memory, cancellationToken);
+
+    /// <summary>Forgets a request whose work could not be queued, so Slack's retry of it is not dropped.</summary>
+    public Task ForgetAsync(string requestId, CancellationToken cancellationToken) => values.DeleteAsync(Key(requestId), cancellationToken);
+
+    private static string Key(string requestId) => $"slack:seen:{requestId}";
 }

@@ -91,7 +91,7 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
         Assert.Equal(ChatOutcome.Ok, result.Outcome);
         var note = Assert.Single(_slack.Calls("chat.postMessage"));
         Assert.Equal("1700000000.000100", note["thread_ts"]!.GetValue<string>());
-        Assert.Equal("Patched &lt;!channel&gt; &amp; done <@UAPPROVER1>", note["text"]!.GetValue<string>());
+        Assert.Equal("Patched &lt;!channel&gt; &amp; done <@UAPPROVER1> ops@example.com", note["text"]!.GetValue<string>());
     }
 
     [Fact]
