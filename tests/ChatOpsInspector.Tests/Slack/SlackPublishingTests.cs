@@ -34,6 +34,27 @@ public class SlackPublishingTests(SlackApp slack)
         Assert.Equal(SlackApp.PaymentsChannel, post["channel"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task HostileFindingIsPostedEscapedAndWithinLimits()
+    {
+        var cve = SlackApp.NewCve();
+        var evt = FindingEvents.Ec2(Guid.NewGuid().ToString("n"), cve: cve, tags: new() { ["app"] = "<!channel>", ["x<@U1>"] = "&y" });
+        evt["detail"]!["title"] = $"{cve} <!channel> *urgent* <https://evil.example|login here>";
+        evt["detail"]!["description"] = "<!here> " + new string('D', 10_000);
+
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await slack.App.PostEventsAsync(evt.ToJsonString())).StatusCode);
+
+        JsonObject? post = null;
+        await TestApp.Eventually(() =>
+        {
+            post = slack.Slack.Calls("chat.postMessage").FirstOrDefault(c => c["text"]!.GetValue<string>().Contains(cve, StringComparison.Ordinal));
+            return Task.FromResult(post is not null);
+        }, "hostile card posted");
+        BlockKitLimits.AssertValid(post!["blocks"]!.AsArray());
+        BlockKitLimits.AssertNoMarkupInjection(post["text"]!.GetValue<string>());
+        Assert.Contains("&lt;!channel&gt; *urgent* &lt;https://evil.example|login here&gt;", post.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), StringComparison.Ordinal);
+    }
+
     private async Task<ChatMessageRef> CardRefAsync(string groupId)
     {
         ChatMessageRef? card = null;
