@@ -11,9 +11,12 @@ namespace ChatOpsInspector.Slack;
 /// <summary>
 /// The few Slack Web API methods the bot uses, plus replies to <c>response_url</c>s. Never throws for
 /// Slack's or the network's failures: callers get a <see cref="SlackApiResult"/> that says whether to retry.
+/// A singleton that takes a fresh client from the factory per call, so handler rotation still applies.
 /// </summary>
-internal sealed partial class SlackApiClient(HttpClient http, IOptionsMonitor<SlackOptions> options, ILogger<SlackApiClient> logger)
+internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOptionsMonitor<SlackOptions> options, ILogger<SlackApiClient> logger)
 {
+    public const string HttpClientName = "slack";
+
     private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
 
     public Task<SlackApiResult> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
@@ -105,6 +108,7 @@ internal sealed partial class SlackApiClient(HttpClient http, IOptionsMonitor<Sl
         }
         try
         {
+            var http = clients.CreateClient(HttpClientName);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {

@@ -19,13 +19,14 @@ internal static class SlackExtensions
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Slack:MaxBodyBytes must be between 1 byte and 16 MiB.")
             .Validate(o => o.ResponseUrlHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown), "Slack:ResponseUrlHosts must be host names.")
             .ValidateOnStart();
-        builder.Services.AddHttpClient<SlackApiClient>((sp, http) =>
+        builder.Services.AddHttpClient(SlackApiClient.HttpClientName, (sp, http) =>
         {
             var options = sp.GetRequiredService<IOptions<SlackOptions>>().Value;
             var baseUrl = options.ApiBaseUrl.AbsoluteUri;
             http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
             http.Timeout = options.HttpTimeout;
         });
+        builder.Services.AddSingleton<SlackApiClient>();
         builder.Services.AddCommands();
         builder.Services.AddSingleton<SlackRequestFilter>();
         builder.Services.AddSingleton<SlackWorkQueue>();

@@ -28,7 +28,7 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
     {
         var options = new SlackOptions { BotToken = "xoxb-test-token", SigningSecret = "s", ApiBaseUrl = new Uri(baseUrl), ResponseUrlHosts = ["127.0.0.1"] };
         var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(5) };
-        return (http, new SlackApiClient(http, new FixedOptions(options), NullLogger<SlackApiClient>.Instance));
+        return (http, new SlackApiClient(new OneClient(http), new FixedOptions(options), NullLogger<SlackApiClient>.Instance));
     }
 
     private static AlertCardView View() => new()
@@ -152,6 +152,11 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
     {
         _http.Dispose();
         await _slack.DisposeAsync();
+    }
+
+    private sealed class OneClient(HttpClient http) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => http;
     }
 
     private sealed class FixedOptions(SlackOptions value) : IOptionsMonitor<SlackOptions>
