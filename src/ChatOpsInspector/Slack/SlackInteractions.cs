@@ -82,7 +82,18 @@ internal sealed partial class SlackInteractions(
         };
         if (pressed.Action is CardAction.Assign or CardAction.Suppress)
         {
-            await OpenDialogAsync(pressed.Action, job, triggerId, cancellationToken);
+            // The trigger expires 3 s after the click, so the dialog opens inline within a budget.
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(options.CurrentValue.InlineBudget);
+            try
+            {
+                await OpenDialogAsync(pressed.Action, job, triggerId, budget.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogDialogFailed(pressed.Action, "timeout");
+                await NoticeAsync(job, $"Slack was too slow to open the dialog. Try again, or use /vulns {pressed.Action.Id()} {pressed.GroupId} ….", cancellationToken);
+            }
             return Results.Ok();
         }
         await work.EnqueueAsync(job, cancellationToken);

@@ -25,6 +25,9 @@ public sealed class SlackFake : IAsyncDisposable
 
     public string BaseUrl => Server.BaseUrl;
 
+    /// <summary>Slowness per API method, to play a Slack that takes its time.</summary>
+    public ConcurrentDictionary<string, TimeSpan> Delays { get; } = new();
+
     /// <summary>When each API call arrived, to check that retries waited.</summary>
     public ConcurrentQueue<(string Method, DateTimeOffset At)> Arrivals { get; } = new();
 
@@ -72,6 +75,10 @@ public sealed class SlackFake : IAsyncDisposable
     private async Task<IResult> AnswerAsync(string method, HttpContext context)
     {
         Arrivals.Enqueue((method, DateTimeOffset.UtcNow));
+        if (Delays.TryGetValue(method, out var delay))
+        {
+            await Task.Delay(delay);
+        }
         if (Failures.TryGetValue(method, out var queue) && queue.TryDequeue(out var failure))
         {
             if (failure.RetryAfter is not null)

@@ -89,6 +89,25 @@ public class SlackInteractionTests(SlackApp slack)
     }
 
     [Fact]
+    public async Task DialogThatSlackIsTooSlowToOpenIsExplainedInsteadOfHanging()
+    {
+        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+        slack.Slack.Delays["views.open"] = TimeSpan.FromSeconds(5);
+        try
+        {
+            var (response, responseUrl, _) = await slack.ClickAsync($"assign:{groupId}", groupId, Alice);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var reply = await slack.Slack.ResponseAsync(responseUrl);
+            Assert.Contains("too slow to open the dialog", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            slack.Slack.Delays.TryRemove("views.open", out _);
+        }
+    }
+
+    [Fact]
     public async Task AssignDialogAssignsThePickedPersonAndUpdatesTheCard()
     {
         var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
