@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using ChatOpsInspector.Cards;
+using ChatOpsInspector.Routing;
 using ChatOpsInspector.State;
+using ChatOpsInspector.Workflow;
 using ChatOpsInspector.Tests.Infrastructure;
 
 namespace ChatOpsInspector.Tests.Slack;
@@ -206,11 +209,18 @@ public class SlackInteractionTests(SlackApp slack)
     public async Task ApproveFromSomeoneWhoIsNotAnApproverIsRefused()
     {
         var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+        var (_, patchUrl, _) = await slack.ClickAsync($"patch:{groupId}", groupId, Alice);
+        await slack.Slack.ResponseAsync(patchUrl);
 
         var (_, responseUrl, _) = await slack.ClickAsync($"approve:{groupId}", $"{groupId}:pr-1", Alice);
 
+        // Refused whether or not a request is pending: Alice is not an approver of payments.
         var reply = await slack.Slack.ResponseAsync(responseUrl);
-        Assert.Contains("Only the approvers of payments", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith(":no_entry:", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var triage = slack.App.Service<TriageService>();
+        var route = slack.App.Service<FindingRouter>().FindOwner("payments")!;
+        Assert.False(triage.IsAllowed(CardAction.ApprovePatch, new Actor("slack", Alice, "alice"), route));
+        Assert.True(triage.IsAllowed(CardAction.ApprovePatch, new Actor("slack", SlackApp.ApproverId, "approver"), route));
     }
 
     [Theory]
