@@ -36,12 +36,16 @@ public sealed class SlackFake : IAsyncDisposable
         var fake = new SlackFake();
         fake.Server = await FakeServer.StartAsync((app, _) =>
         {
-            app.MapPost("/hooks/{**rest}", () => Results.Text("ok"));
+            app.MapPost("/hooks/{**rest}", () =>
+                fake.Failures.TryGetValue("hooks", out var failures) && failures.TryDequeue(out var failure)
+                    ? Results.Text(failure.Body, "text/plain", statusCode: failure.Status)
+                    : Results.Text("ok"));
             app.MapPost("/{method}", async (string method, HttpContext context) => await fake.AnswerAsync(method, context));
         });
         return fake;
     }
 
+    /// <summary>Fails the next call of an API method, or of any response_url when <paramref name="method"/> is "hooks".</summary>
     public void FailNext(string method, int status, string? retryAfter = null, string body = "") =>
         Failures.GetOrAdd(method, _ => new()).Enqueue((status, retryAfter, body));
 
