@@ -4,6 +4,7 @@ using ChatOpsInspector.Findings;
 using ChatOpsInspector.Ingest;
 using ChatOpsInspector.Operations;
 using ChatOpsInspector.Sla;
+using ChatOpsInspector.Slack;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Workflow;
 
@@ -17,6 +18,7 @@ builder.AddAlerts();
 builder.AddWorkflow();
 builder.AddAws();
 builder.AddSla();
+builder.AddSlack();
 
 var app = builder.Build();
 
@@ -24,6 +26,7 @@ app.UseOperations();
 app.MapOperations();
 app.MapIngest();
 app.MapAuditExport();
+app.MapSlack();
 
 app.Run();
 

@@ -1,3 +1,4 @@
+using ChatOpsInspector.Commands;
 using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,9 @@ internal static class AwsExtensions
             });
 
         services.TryAddSingleton<IRunbookClient, SsmRunbooks>();
+        // Replaces the "not configured" stand-in whichever registration ran first.
+        builder.Services.RemoveAll<ICoverageSource>();
+        builder.Services.AddSingleton<ICoverageSource, InspectorCoverageSource>();
         return builder;
     }
 }

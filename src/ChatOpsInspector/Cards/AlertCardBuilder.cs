@@ -51,6 +51,7 @@ internal static class AlertCardBuilder
             StateLabel = StateLabel(wf, breached),
             StateLines = wf.History.Select(Describe).ToArray(),
             PatchProgress = wf.Patch?.Progress?.ToString(),
+            PatchRequestId = wf.Patch?.Id,
             InspectorConsoleUrl = $"https://{region}.console.aws.amazon.com/inspector/v2/home?region={region}#/findings/all",
             VulnerabilityUrl = VulnerabilityUrl(meta),
             Actions = ActionsFor(group, ec2),

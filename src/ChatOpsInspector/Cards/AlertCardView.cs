@@ -44,6 +44,9 @@ internal sealed record AlertCardView
     public IReadOnlyList<string> StateLines { get; init; } = [];
     public string? PatchProgress { get; init; }
 
+    /// <summary>The pending patch request that Approve/Reject buttons decide, so a stale card cannot decide a newer one.</summary>
+    public string? PatchRequestId { get; init; }
+
     public required string InspectorConsoleUrl { get; init; }
     public string? VulnerabilityUrl { get; init; }
 

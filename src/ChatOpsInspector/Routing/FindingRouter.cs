@@ -36,12 +36,15 @@ internal sealed class FindingRouter
 
     public AccountInfo? Account(string accountId) => _accounts.GetValueOrDefault(accountId);
 
-    public OwnerRoute Route(Finding finding)
+    public OwnerRoute Route(Finding finding) => Route(finding.AwsAccountId, finding.Resources);
+
+    /// <summary>Routes resources of an account; also used for things that are not findings (coverage gaps).</summary>
+    public OwnerRoute Route(string accountId, IReadOnlyList<FindingResource> resources)
     {
-        var environment = Account(finding.AwsAccountId)?.Environment;
+        var environment = Account(accountId)?.Environment;
         foreach (var rule in _rules)
         {
-            if (rule.Matches(finding, environment))
+            if (rule.Matches(accountId, resources, environment))
             {
                 return OwnerRoute.From(rule.Rule.Target, rule.Label, environment);
             }
@@ -56,9 +59,9 @@ internal sealed class FindingRouter
         public RoutingRule Rule => rule;
         public string Label => label;
 
-        public bool Matches(Finding finding, string? accountEnvironment)
+        public bool Matches(string accountId, IReadOnlyList<FindingResource> resources, string? accountEnvironment)
         {
-            if (rule.AccountIds.Count > 0 && !rule.AccountIds.Contains(finding.AwsAccountId))
+            if (rule.AccountIds.Count > 0 && !rule.AccountIds.Contains(accountId))
             {
                 return false;
             }
@@ -68,7 +71,7 @@ internal sealed class FindingRouter
                 return false;
             }
             // Resource conditions hold when any of the finding's resources satisfies all of them.
-            return finding.Resources.Any(ResourceMatches);
+            return resources.Any(ResourceMatches);
         }
 
         private bool ResourceMatches(FindingResource resource)

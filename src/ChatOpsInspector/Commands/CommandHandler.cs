@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Cards;
+using ChatOpsInspector.Routing;
+using ChatOpsInspector.State;
+using ChatOpsInspector.Sla;
+using ChatOpsInspector.Workflow;
+
+namespace ChatOpsInspector.Commands;
+
+/// <summary>What a command answers: plain unescaped text plus cards; each platform renders and escapes it.</summary>
+internal sealed record CommandReply
+{
+    public required string Text { get; init; }
+    public IReadOnlyList<AlertCardView> Cards { get; init; } = [];
+
+    /// <summary>Visible to the channel (<c>--share</c>) instead of only to the person who asked.</summary>
+    public bool Share { get; init; }
+    public bool IsError { get; init; }
+
+    public static CommandReply Error(string text) => new() { Text = text, IsError = true };
+}
+
+/// <summary>Runs <c>/vulns</c> commands for any chat platform.</summary>
+internal sealed class CommandHandler(
+    AlertQueries queries,
+    IAlertStore store,
+    FindingRouter router,
+    TriageService triage,
+    ICoverageSource coverage,
+    TimeProvider time)
+{
+    public const int MaxCards = 10;
+    public const string Prefix = "/vulns";
+
+    public static string HelpText => $"""
+        {Prefix} — Amazon Inspector findings for your applications
+        {Prefix} NAME — open alerts of application NAME, worst first
+        {Prefix} mine — open alerts assigned to you
+        {Prefix} show CVE-…|ID — one alert by group id, or every alert of a CVE
+        {Prefix} sla [NAME] — alerts past their SLA or due within 24 h
+        {Prefix} stats [NAME] — open alerts by severity, mean time to acknowledge and to fix
+        {Prefix} coverage [NAME] — resources Inspector is not scanning
+        {Prefix} ack ID — acknowledge
+        {Prefix} assign ID @person — assign
+        {Prefix} suppress ID 7d|30d|90d|YYYY-MM-DD reason… — suppress (suppressors only)
+        {Prefix} patch ID — request an SSM patch (approvers decide)
+        Add --share to answer in the channel instead of only to you.
+        """;
+
+    public async Task<CommandReply> HandleAsync(ParsedCommand command, Actor actor, CancellationToken cancellationToken)
+    {
+        var reply = command.Kind switch
+        {
+            CommandKind.Help => new CommandReply { Text = HelpText },
+            CommandKind.Invalid => CommandReply.Error($"{command.Error} Usage: {Prefix} {command.Usage}. Try {Prefix} help."),
+            CommandKind.Owner => await OwnerAsync(command.Owner!, cancellationToken),
+            CommandKind.Mine => await MineAsync(actor, cancellationToken),
+            CommandKind.Show => await ShowAsync(command.Target!, cancellationToken),
+            CommandKind.Sla => await SlaAsync(command.Owner, cancellationToken),
+            CommandKind.Stats => await StatsAsync(command.Owner, cancellationToken),
+            CommandKind.Coverage => await CoverageAsync(command.Owner, cancellationToken),
+            CommandKind.Acknowledge or CommandKind.Assign or CommandKind.Suppress or CommandKind.RequestPatch =>
+                await TriageAsync(command, actor, cancellationToken),
+            _ => CommandReply.Error($"Try {Prefix} help."),
+        };
+        // Errors stay private whatever was asked: nobody wants their typo shared.
+        return reply with { Share = command.Share && !reply.IsError };
+    }
+
+    private async Task<CommandReply> OwnerAsync(string owner, CancellationToken cancellationToken)
+    {
+        var known = await KnownOwnerAsync(owner, cancellationToken);
+        if (known is null)
+        {
+            return UnknownOwner(owner, await AllOwnersAsync(cancellationToken));
+        }
+        var open = await queries.OpenGroupsAsync(known, cancellationToken);
+        if (open.Count == 0)
+        {
+            return new CommandReply { Text = $"{known} has no open alerts." };
+        }
+        return List($"{known}: {Count(open.Count, "open alert")}, worst first.", open);
+    }
+
+    private async Task<CommandReply> MineAsync(Actor actor, CancellationToken cancellationToken)
+    {
+        var mine = await queries.AssignedToAsync(actor, cancellationToken);
+        return mine.Count == 0
+            ? new CommandReply { Text = "Nothing is assigned to you." }
+            : List($"{Count(mine.Count, "open alert")} assigned to you.", mine);
+    }
+
+    private async Task<CommandReply> ShowAsync(string target, CancellationToken cancellationToken)
+    {
+        var found = await queries.FindAsync(target, cancellationToken);
+        return found.Count == 0
+            ? CommandReply.Error($"No alert matches {target}. Use the id shown on a card, or a CVE id.")
+            : List(found.Count == 1 ? $"{found[0].VulnerabilityId} for {found[0].Owner}:" : $"{target}: {Count(found.Count, "alert")}.", found);
+    }
+
+    // /vulns sla and /vulns stats read the same SlaReport as reminders and digests, so the figures agree.
+    private async Task<CommandReply> SlaAsync(string? owner, CancellationToken cancellationToken)
+    {
+        var (groups, error) = await ScopeAsync(owner, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        var report = SlaReport.For(groups, time.GetUtcNow(), owner).Total;
+        var scope = owner is null ? "All applications" : (groups.Count > 0 ? groups[0].Owner : owner);
+        if (report.Overdue.Count + report.DueSoon.Count == 0)
+        {
+            return new CommandReply { Text = $"{scope}: nothing is past its SLA or due within 24 h." };
+        }
+        var byId = groups.ToDictionary(g => g.Id);
+        var due = report.Overdue.Concat(report.DueSoon).Select(i => byId[i.GroupId]).ToArray();
+        return List($"{scope}: {report.Overdue.Count} past SLA, {report.DueSoon.Count} due within 24 h.", due);
+    }
+
+    private async Task<CommandReply> StatsAsync(string? owner, CancellationToken cancellationToken)
+    {
+        var (groups, error) = await ScopeAsync(owner, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        var report = SlaReport.For(groups, time.GetUtcNow(), owner);
+        var total = report.Total;
+        var scope = owner is null ? "All applications" : (groups.Count > 0 ? groups[0].Owner : owner);
+        var bySeverity = total.OpenBySeverity.Select(s => $"{s.Value} {AlertCardBuilder.SeverityLabel(s.Key).ToLowerInvariant()}");
+        var text = new StringBuilder()
+            .Append(scope).Append(": ").Append(Count(total.Open, "open alert"))
+            .Append(total.Open == 0 ? "" : " (" + string.Join(", ", bySeverity) + ")")
+            .Append(", ").Append(groups.Count(g => g.Workflow.State == GroupState.Suppressed)).Append(" suppressed")
+            .Append(", ").Append(total.Fixed).Append(" verified fixed.\n")
+            .Append("Mean time to acknowledge: ").Append(Format(total.MeanTimeToAcknowledge)).Append(" (").Append(total.Acknowledged).Append(" acknowledged)\n")
+            .Append("Mean time to fix: ").Append(Format(total.MeanTimeToFix)).Append(" (").Append(total.Fixed).Append(" verified fixed)\n")
+            .Append("Past SLA: ").Append(total.Overdue.Count).Append(", due within 24 h: ").Append(total.DueSoon.Count)
+            .Append(", ever breached: ").Append(total.Breached);
+        if (owner is null && report.Owners.Count > 1)
+        {
+            foreach (var o in report.Owners.Take(10))
+            {
+                text.Append("\n• ").Append(o.Owner).Append(": ").Append(o.Open).Append(" open, ").Append(o.Overdue.Count).Append(" past SLA, MTTF ")
+                    .Append(Format(o.MeanTimeToFix));
+            }
+        }
+        return new CommandReply { Text = text.ToString() };
+    }
+
+    private async Task<CommandReply> CoverageAsync(string? owner, CancellationToken cancellationToken)
+    {
+        if (!coverage.IsConfigured)
+        {
+            return new CommandReply { Text = "Coverage is not configured: the bot has no Inspector2 access to list coverage yet." };
+        }
+        if (owner is not null && await KnownOwnerAsync(owner, cancellationToken) is null)
+        {
+            return UnknownOwner(owner, await AllOwnersAsync(cancellationToken));
+        }
+        IReadOnlyList<CoverageGap> gaps;
+        try
+        {
+            gaps = await coverage.GapsAsync(owner, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // AWS refused (no credentials, access denied, throttled): say so instead of failing the command.
+            return CommandReply.Error($"Could not read Inspector coverage: {ex.Message}");
+        }
+        var scope = owner ?? "All accounts";
+        if (gaps.Count == 0)
+        {
+            return new CommandReply { Text = $"{scope}: Inspector scans every resource it knows about." };
+        }
+        var text = new StringBuilder($"{scope}: {Count(gaps.Count, "resource")} not scanned.");
+        foreach (var gap in gaps.Take(15))
+        {
+            text.Append('\n').Append("• ").Append(gap.ResourceType).Append(' ').Append(gap.ResourceId)
+                .Append(" (").Append(gap.AccountId).Append("): ").Append(gap.Reason);
+        }
+        if (gaps.Count > 15)
+        {
+            text.Append("\n+").Append(gaps.Count - 15).Append(" more");
+        }
+        return new CommandReply { Text = text.ToString() };
+    }
+
+    private async Task<CommandReply> TriageAsync(ParsedCommand command, Actor actor, CancellationToken cancellationToken)
+    {
+        var found = await queries.FindAsync(command.Target!, cancellationToken);
+        var open = found.Where(g => g.Workflow.State != GroupState.Resolved).ToArray();
+        if (found.Count == 0)
+        {
+            return CommandReply.Error($"No alert matches {command.Target}. Use the id shown on a card, or a CVE id.");
+        }
+        if (found.Count > 1 && open.Length != 1)
+        {
+            return CommandReply.Error($"{command.Target} matches {found.Count} alerts ({string.Join(", ", found.Take(10).Select(g => $"{g.Id} of {g.Owner}"))}). Use one id.");
+        }
+        var group = open.Length == 1 ? open[0] : found[0];
+        var now = time.GetUtcNow();
+        var request = command.Kind switch
+        {
+            CommandKind.Acknowledge => new TriageRequest(group.Id, CardAction.Acknowledge, actor),
+            CommandKind.Assign => new TriageRequest(group.Id, CardAction.Assign, actor) { Assignee = ToActor(command.Assignee!, actor) },
+            CommandKind.Suppress => new TriageRequest(group.Id, CardAction.Suppress, actor)
+            {
+                Reason = command.Reason,
+                ExpiresAt = command.SuppressUntil ?? now + command.SuppressFor!.Value,
+            },
+            _ => new TriageRequest(group.Id, CardAction.RequestPatch, actor),
+        };
+        if (request.ExpiresAt is { } until && until <= now)
+        {
+            return CommandReply.Error($"{AlertCardBuilder.Format(until)} is in the past. Usage: {Prefix} {CommandParser.Usages.Suppress}");
+        }
+        if (request.Action == CardAction.Assign && request.Assignee is null)
+        {
+            return CommandReply.Error($"Mention the person with @ and pick them from the list, so I know who they are. Usage: {Prefix} {CommandParser.Usages.Assign}");
+        }
+        var result = await triage.ExecuteAsync(request, cancellationToken);
+        return result.Succeeded
+            ? new CommandReply { Text = result.Message }
+            : CommandReply.Error(result.Message);
+    }
+
+    /// <summary>A named person as an actor on the caller's platform; a bare @name cannot be resolved to an account.</summary>
+    private static Actor? ToActor(UserReference person, Actor caller)
+    {
+        if (person.Id is { } id)
+        {
+            return new Actor(caller.Platform, id, person.Name ?? id, person.Email);
+        }
+        return person.Email is { } email ? new Actor(caller.Platform, email, email, email) : null;
+    }
+
+    private CommandReply List(string heading, IReadOnlyList<AlertGroup> groups)
+    {
+        var now = time.GetUtcNow();
+        var text = groups.Count > MaxCards
+            ? $"{heading} Showing the first {MaxCards}; {groups.Count - MaxCards} more — narrow it with {Prefix} show ID."
+            : heading;
+        return new CommandReply { Text = text, Cards = groups.Take(MaxCards).Select(g => AlertCardBuilder.Build(g, now)).ToArray() };
+    }
+
+    private async Task<(IReadOnlyList<AlertGroup> Groups, CommandReply? Error)> ScopeAsync(string? owner, CancellationToken cancellationToken)
+    {
+        if (owner is null)
+        {
+            return (await queries.AllGroupsAsync(cancellationToken), null);
+        }
+        var known = await KnownOwnerAsync(owner, cancellationToken);
+        return known is null
+            ? ([], UnknownOwner(owner, await AllOwnersAsync(cancellationToken)))
+            : (await queries.GroupsAsync(known, cancellationToken), null);
+    }
+
+    /// <summary>The owner's name as configured or stored, matched case-insensitively.</summary>
+    private async Task<string?> KnownOwnerAsync(string owner, CancellationToken cancellationToken) =>
+        router.FindOwner(owner)?.Owner
+        ?? (await AllOwnersAsync(cancellationToken)).FirstOrDefault(o => string.Equals(o, owner, StringComparison.OrdinalIgnoreCase));
+
+    private async Task<IReadOnlyList<string>> AllOwnersAsync(CancellationToken cancellationToken) =>
+        router.Owners.Select(o => o.Owner).Concat(await store.OwnersAsync(cancellationToken))
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToArray();
+
+    private static CommandReply UnknownOwner(string owner, IReadOnlyList<string> known) => CommandReply.Error(
+        $"I don't know an application called {owner}. Known: {(known.Count == 0 ? "none yet" : string.Join(", ", known.Take(30)))}. Usage: {Prefix} NAME");
+
+    private static string Format(TimeSpan? span) => span is { } s ? AlertCardBuilder.FormatDuration(s) : "n/a";
+
+    private static string Count(int n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? "" : "s");
+}

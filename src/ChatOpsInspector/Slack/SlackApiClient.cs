@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsInspector.Slack;
+
+/// <summary>
+/// The few Slack Web API methods the bot uses, plus replies to <c>response_url</c>s. Never throws for
+/// Slack's or the network's failures: callers get a <see cref="SlackApiResult"/> that says whether to retry.
+/// A singleton that takes a fresh client from the factory per call, so handler rotation still applies.
+/// </summary>
+internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOptionsMonitor<SlackOptions> options, ILogger<SlackApiClient> logger)
+{
+    public const string HttpClientName = "slack";
+
+    private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
+
+    public Task<SlackApiResult> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["channel"] = channel,
+            ["text"] = text,
+            ["unfurl_links"] = false,
+            ["unfurl_media"] = false,
+        };
+        if (blocks is not null)
+        {
+            body["blocks"] = blocks;
+        }
+        if (threadTs is not null)
+        {
+            body["thread_ts"] = threadTs;
+        }
+        return CallAsync("chat.postMessage", body, cancellationToken);
+    }
+
+    public Task<SlackApiResult> UpdateAsync(string channel, string ts, string text, JsonArray blocks, CancellationToken cancellationToken) =>
+        CallAsync("chat.update", new JsonObject
+        {
+            ["channel"] = channel,
+            ["ts"] = ts,
+            ["text"] = text,
+            ["blocks"] = blocks,
+        }, cancellationToken);
+
+    public Task<SlackApiResult> PostEphemeralAsync(string channel, string user, string text, JsonArray? blocks, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["channel"] = channel, ["user"] = user, ["text"] = text };
+        if (blocks is not null)
+        {
+            body["blocks"] = blocks;
+        }
+        return CallAsync("chat.postEphemeral", body, cancellationToken);
+    }
+
+    public Task<SlackApiResult> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken) =>
+        CallAsync("views.open", new JsonObject { ["trigger_id"] = triggerId, ["view"] = view }, cancellationToken);
+
+    /// <summary>Name and e-mail of a user (needs users:read and users:read.email); null when Slack cannot say.</summary>
+    public async Task<SlackUser?> UserInfoAsync(string userId, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "users.info")
+        {
+            Content = new FormUrlEncodedContent([new("user", userId)]),
+        };
+        var result = await SendAsync("users.info", request, authorize: true, cancellationToken);
+        if (!result.Ok || result.Body?["user"] is not JsonObject user)
+        {
+            return null;
+        }
+        var profile = user["profile"] as JsonObject;
+        var name = Text(profile?["display_name"]) ?? Text(profile?["real_name"]) ?? Text(user["real_name"]) ?? Text(user["name"]) ?? userId;
+        return new SlackUser(userId, name, Text(profile?["email"]));
+    }
+
+    /// <summary>Answers through a <c>response_url</c>; refuses URLs outside <see cref="SlackOptions.ResponseUrlHosts"/>.</summary>
+    public async Task<SlackApiResult> RespondAsync(string responseUrl, JsonObject message, CancellationToken cancellationToken)
+    {
+        if (!options.CurrentValue.IsAllowedResponseUrl(responseUrl))
+        {
+            LogResponseUrlRefused();
+            return SlackApiResult.Failure("response_url_not_allowed");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(responseUrl))
+        {
+            Content = Json(message),
+        };
+        // response_url answers are plain "ok" text, not the Web API envelope.
+        return await SendAsync("response_url", request, authorize: false, cancellationToken, envelope: false);
+    }
+
+    private async Task<SlackApiResult> CallAsync(string method, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, method) { Content = Json(body) };
+        return await SendAsync(method, request, authorize: true, cancellationToken);
+    }
+
+    private async Task<SlackApiResult> SendAsync(string method, HttpRequestMessage request, bool authorize, CancellationToken cancellationToken, bool envelope = true)
+    {
+        if (authorize)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.CurrentValue.BotToken);
+        }
+        try
+        {
+            var http = clients.CreateClient(HttpClientName);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                var after = RetryAfter(response) ?? TimeSpan.FromSeconds(1);
+                LogThrottled(method, after);
+                return SlackApiResult.Retry("ratelimited", after);
+            }
+            if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout)
+            {
+                LogHttpFailure(method, (int)response.StatusCode);
+                return SlackApiResult.Retry($"http_{(int)response.StatusCode}", RetryAfter(response));
+            }
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                LogHttpFailure(method, (int)response.StatusCode);
+                return SlackApiResult.Failure(FirstWord(text) ?? $"http_{(int)response.StatusCode}");
+            }
+            if (!envelope)
+            {
+                return SlackApiResult.Success(null);
+            }
+            var json = JsonNode.Parse(text) as JsonObject;
+            if (json?["ok"]?.GetValueKind() == JsonValueKind.True)
+            {
+                return SlackApiResult.Success(json);
+            }
+            var error = Text(json?["error"]) ?? "invalid_response";
+            LogApiError(method, error);
+            return error == "ratelimited"
+                ? SlackApiResult.Retry(error, RetryAfter(response) ?? TimeSpan.FromSeconds(1))
+                : SlackApiResult.Failure(error, json);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogNetworkFailure(method, "timeout");
+            return SlackApiResult.Retry("timeout", null);
+        }
+        catch (HttpRequestException ex)
+        {
+            LogNetworkFailure(method, ex.HttpRequestError.ToString());
+            return SlackApiResult.Retry("network_error", null);
+        }
+        catch (JsonException)
+        {
+            LogApiError(method, "invalid_json");
+            return SlackApiResult.Retry("invalid_json", null);
+        }
+    }
+
+    private static StringContent Json(JsonObject body)
+    {
+        var content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+        content.Headers.ContentType = JsonUtf8;
+        return content;
+    }
+
+    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter?.Delta is { } delta)
+        {
+            return delta;
+        }
+        if (response.Headers.RetryAfter?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return response.Headers.TryGetValues("Retry-After", out var values)
+            && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+    }
+
+    private static string? Text(JsonNode? node) =>
+        node?.GetValueKind() == JsonValueKind.String && node.GetValue<string>() is { Length: > 0 } s ? s : null;
+
+    private static string? FirstWord(string text)
+    {
+        var word = text.Trim().Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        return word is { Length: > 0 and <= 64 } && word.All(c => char.IsAsciiLetterOrDigit(c) || c == '_') ? word : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} throttled; retry after {RetryAfter}")]
+    private partial void LogThrottled(string method, TimeSpan retryAfter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} answered HTTP {Status}")]
+    private partial void LogHttpFailure(string method, int status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} failed: {Error}")]
+    private partial void LogApiError(string method, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} unreachable: {Reason}")]
+    private partial void LogNetworkFailure(string method, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to answer a response_url outside Slack:ResponseUrlHosts")]
+    private partial void LogResponseUrlRefused();
+}
+
+internal sealed record SlackApiResult(bool Ok, string? Error, bool Transient, TimeSpan? RetryAfter, JsonObject? Body)
+{
+    public string? Ts => Body?["ts"].Str();
+    public string? Channel => Body?["channel"].Str();
+
+    public static SlackApiResult Success(JsonObject? body) => new(true, null, false, null, body);
+    public static SlackApiResult Retry(string error, TimeSpan? after) => new(false, error, true, after, null);
+    public static SlackApiResult Failure(string error, JsonObject? body = null) => new(false, error, false, null, body);
+}
+
+internal sealed record SlackUser(string Id, string Name, string? Email);

@@ -1,0 +1,51 @@
+using ChatOpsInspector.Ingest;
+using ChatOpsInspector.Operations;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsInspector.Slack;
+
+/// <summary>
+/// Verifies Slack's signature on the raw body before anything parses it, and hands the verified bytes
+/// to the handler. Refusals are 401 with no detail; oversized bodies are 413.
+/// </summary>
+internal sealed partial class SlackRequestFilter(
+    IOptionsMonitor<SlackOptions> options,
+    TimeProvider time,
+    ILogger<SlackRequestFilter> logger) : IEndpointFilter
+{
+    private const string BodyKey = "slack.body";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var settings = options.CurrentValue;
+        var (body, tooLarge) = await RequestBody.ReadAsync(http, settings.MaxBodyBytes, http.RequestAborted);
+        if (tooLarge)
+        {
+            AppMetrics.EventsRejected.WithLabels("slack_too_large").Inc();
+            return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large");
+        }
+        var valid = SlackSignature.IsValid(
+            settings.SigningSecret ?? "",
+            http.Request.Headers[SlackSignature.TimestampHeader].ToString(),
+            http.Request.Headers[SlackSignature.SignatureHeader].ToString(),
+            body,
+            time.GetUtcNow(),
+            settings.SignatureTolerance);
+        if (!valid)
+        {
+            AppMetrics.EventsRejected.WithLabels("slack_signature").Inc();
+            LogRefused(http.Request.Path);
+            return Results.Unauthorized();
+        }
+        http.Items[BodyKey] = body;
+        return await next(context);
+    }
+
+    /// <summary>The verified raw body; only set once the signature checked out.</summary>
+    public static byte[] VerifiedBody(HttpContext context) =>
+        context.Items[BodyKey] as byte[] ?? throw new InvalidOperationException("Slack endpoint mapped without SlackRequestFilter.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused unsigned or stale Slack request to {Path}")]
+    private partial void LogRefused(string path);
+}

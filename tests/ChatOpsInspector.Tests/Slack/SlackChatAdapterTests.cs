@@ -1,0 +1,168 @@
+using System.Text.Json.Nodes;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Cards;
+using ChatOpsInspector.Findings;
+using ChatOpsInspector.Slack;
+using ChatOpsInspector.Workflow;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsInspector.Tests.Slack;
+
+/// <summary>The adapter against the Slack fake: how Slack's answers map to the dispatcher's outcomes.</summary>
+public sealed class SlackChatAdapterTests : IAsyncLifetime
+{
+    private SlackFake _slack = null!;
+    private HttpClient _http = null!;
+    private SlackApiClient _client = null!;
+    private SlackChatAdapter _adapter = null!;
+
+    public async Task InitializeAsync()
+    {
+        _slack = await SlackFake.StartAsync();
+        (_http, _client) = Client(_slack.BaseUrl);
+        _adapter = new SlackChatAdapter(_client, TimeProvider.System);
+    }
+
+    private static (HttpClient, SlackApiClient) Client(string baseUrl)
+    {
+        var options = new SlackOptions { BotToken = "xoxb-test-token", SigningSecret = "s", ApiBaseUrl = new Uri(baseUrl), ResponseUrlHosts = ["127.0.0.1"] };
+        var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(5) };
+        return (http, new SlackApiClient(new OneClient(http), new FixedOptions(options), NullLogger<SlackApiClient>.Instance));
+    }
+
+    private static AlertCardView View() => new()
+    {
+        GroupId = "3f9a1c2b7d",
+        Owner = "payments",
+        VulnerabilityId = "CVE-2024-29069",
+        Title = "CVE-2024-29069 - snapd",
+        Severity = Severity.Critical,
+        PriorityLabel = "P1",
+        FixAvailable = "YES",
+        FirstSeenAt = DateTimeOffset.UtcNow,
+        SlaDueAt = DateTimeOffset.UtcNow.AddHours(24),
+        OpenCount = 1,
+        FixedCount = 0,
+        ResourceCount = 1,
+        Resources = [],
+        State = GroupState.New,
+        StateLabel = "New",
+        InspectorConsoleUrl = "https://eu-central-1.console.aws.amazon.com/inspector/v2/home",
+        Actions = [CardAction.Acknowledge],
+        FallbackText = "CRITICAL CVE-2024-29069: snapd — 1 open, owner payments",
+    };
+
+    [Fact]
+    public async Task PostedCardIsAChatPostMessageWithBlocksTextAndBearerToken()
+    {
+        var result = await _adapter.PostCardAsync("C0123456789", View(), default);
+
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+        Assert.Equal("slack", result.Message!.Platform);
+        Assert.Equal("C0123456789", result.Message.Channel);
+        var raw = Assert.Single(_slack.Raw("chat.postMessage"));
+        Assert.Equal("Bearer xoxb-test-token", raw.Headers["Authorization"]);
+        Assert.Equal("application/json; charset=utf-8", raw.Headers["Content-Type"]);
+        var body = JsonNode.Parse(raw.Body)!.AsObject();
+        Assert.Equal("C0123456789", body["channel"]!.GetValue<string>());
+        Assert.Contains("CVE-2024-29069", body["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("header", body["blocks"]![0]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UpdateEditsTheSameMessage()
+    {
+        var posted = (await _adapter.PostCardAsync("C0123456789", View(), default)).Message!;
+        var result = await _adapter.UpdateCardAsync(posted, View() with { StateLabel = "Acknowledged by ana" }, default);
+
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+        var update = Assert.Single(_slack.Calls("chat.update"));
+        Assert.Equal(posted.MessageId, update["ts"]!.GetValue<string>());
+        Assert.Equal("C0123456789", update["channel"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task NoteGoesIntoTheCardThreadEscaped()
+    {
+        var thread = new ChatMessageRef("slack", "C0123456789", "1700000000.000100");
+        var result = await _adapter.PostNoteAsync("C0123456789", thread, new ChatNote("Patched <!channel> & done", ["UAPPROVER1", "ops@example.com"]), default);
+
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+        var note = Assert.Single(_slack.Calls("chat.postMessage"));
+        Assert.Equal("1700000000.000100", note["thread_ts"]!.GetValue<string>());
+        Assert.Equal("Patched &lt;!channel&gt; &amp; done <@UAPPROVER1> ops@example.com", note["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ThrottledCallIsRetriedAfterSlacksRetryAfter()
+    {
+        _slack.FailNext("chat.postMessage", 429, retryAfter: "7");
+        var result = await _adapter.PostCardAsync("C0123456789", View(), default);
+        Assert.Equal(ChatOutcome.RetryLater, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+    }
+
+    [Theory]
+    [InlineData(500, "")]
+    [InlineData(503, "")]
+    [InlineData(200, """{"ok":false,"error":"ratelimited"}""")]
+    public async Task TransientFailuresAreRetried(int status, string body)
+    {
+        _slack.FailNext("chat.update", status, body: body);
+        var result = await _adapter.UpdateCardAsync(new ChatMessageRef("slack", "C0123456789", "1.2"), View(), default);
+        Assert.Equal(ChatOutcome.RetryLater, result.Outcome);
+    }
+
+    [Theory]
+    [InlineData("channel_not_found")]
+    [InlineData("invalid_auth")]
+    [InlineData("msg_too_long")]
+    public async Task RefusalsFailForGoodWithSlacksErrorCode(string error)
+    {
+        _slack.FailNext("chat.postMessage", 200, body: $$"""{"ok":false,"error":"{{error}}"}""");
+        var result = await _adapter.PostCardAsync("C0123456789", View(), default);
+        Assert.Equal(ChatOutcome.Failed, result.Outcome);
+        Assert.Equal(error, result.Error);
+    }
+
+    [Fact]
+    public async Task UnreachableSlackIsRetried()
+    {
+        var (http, client) = Client($"http://127.0.0.1:{Infrastructure.RedisServer.FreePort()}/");
+        using (http)
+        {
+            var result = await new SlackChatAdapter(client, TimeProvider.System).PostCardAsync("C0123456789", View(), default);
+            Assert.Equal(ChatOutcome.RetryLater, result.Outcome);
+        }
+    }
+
+    [Fact]
+    public async Task ResponseUrlsOutsideTheAllowedHostsAreNeverCalled()
+    {
+        var result = await _client.RespondAsync("https://evil.example/hooks/x", SlackReplies.Ephemeral("hi"), default);
+        Assert.False(result.Ok);
+        Assert.Equal("response_url_not_allowed", result.Error);
+        Assert.False(new SlackOptions().IsAllowedResponseUrl("http://hooks.slack.com/commands/1/2"));
+        Assert.True(new SlackOptions().IsAllowedResponseUrl("https://hooks.slack.com/commands/1/2"));
+        Assert.False(new SlackOptions().IsAllowedResponseUrl("https://hooks.slack.com.evil.example/x"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _slack.DisposeAsync();
+    }
+
+    private sealed class OneClient(HttpClient http) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => http;
+    }
+
+    private sealed class FixedOptions(SlackOptions value) : IOptionsMonitor<SlackOptions>
+    {
+        public SlackOptions CurrentValue => value;
+        public SlackOptions Get(string? name) => value;
+        public IDisposable? OnChange(Action<SlackOptions, string?> listener) => null;
+    }
+}
