@@ -20,6 +20,7 @@ internal static class BenchProgram
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
           all            every scenario above but micro
         options: --count N  --concurrency N  --seconds N (time cap)  --quick (smaller counts)
+                 --set Key=Value (a bot setting, e.g. --set Logging:LogLevel:Default=Warning)
         """;
 
     public static async Task<int> Main(string[] args)
@@ -69,13 +70,14 @@ internal static class BenchProgram
     }
 }
 
-internal sealed record BenchOptions(int? Count, int? Concurrency, TimeSpan? Cap, bool Quick)
+internal sealed record BenchOptions(int? Count, int? Concurrency, TimeSpan? Cap, bool Quick, IReadOnlyDictionary<string, string> BotSettings)
 {
     public static BenchOptions Parse(string[] args)
     {
         int? count = null, concurrency = null;
         TimeSpan? cap = null;
         var quick = false;
+        var settings = new Dictionary<string, string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -92,10 +94,15 @@ internal sealed record BenchOptions(int? Count, int? Concurrency, TimeSpan? Cap,
                 case "--quick":
                     quick = true;
                     break;
+                case "--set":
+                    var pair = args[++i].Split('=', 2);
+                    settings[pair[0]] = pair[1];
+                    break;
                 default:
                     throw new ArgumentException($"unknown option {args[i]}");
             }
         }
-        return new BenchOptions(count, concurrency, cap, quick);
+        Rig.ExtraSettings = settings;
+        return new BenchOptions(count, concurrency, cap, quick, settings);
     }
 }

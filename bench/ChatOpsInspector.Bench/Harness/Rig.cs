@@ -11,6 +11,9 @@ internal sealed class Rig : IAsyncDisposable
 
     private readonly List<BotProcess> _bots = [];
 
+    /// <summary>Bot settings given on the command line (<c>--set Key=Value</c>), applied to every bot last.</summary>
+    public static IReadOnlyDictionary<string, string> ExtraSettings { get; set; } = new Dictionary<string, string>();
+
     public required RedisProcess Redis { get; init; }
     public required FakeSlack Slack { get; init; }
     public IReadOnlyList<BotProcess> Bots => _bots;
@@ -43,6 +46,10 @@ internal sealed class Rig : IAsyncDisposable
             s[k] = v;
         }
         foreach (var (k, v) in overrides ?? [])
+        {
+            s[k] = v;
+        }
+        foreach (var (k, v) in ExtraSettings)
         {
             s[k] = v;
         }
