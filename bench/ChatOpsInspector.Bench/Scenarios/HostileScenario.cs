@@ -65,8 +65,68 @@ internal static class HostileScenario
         {
             report.Note("leaked: " + leak[..Math.Min(160, leak.Length)]);
         }
+        await SlackCasesAsync(report, rig, bot, http);
         report.Check("bot process alive at the end", bot.HasExited ? "no" : "yes", "yes", !bot.HasExited);
         return report;
+    }
+
+    /// <summary>Signed-request attacks on /api/slack/*: forged, stale, replayed, oversized, malformed, injected.</summary>
+    private static async Task SlackCasesAsync(Report report, Rig rig, BotProcess bot, HttpClient http)
+    {
+        var group = ChatOpsInspector.Alerts.GroupIds.For("app19", "CVE-2026-66666");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var ack = "payload=" + Uri.EscapeDataString(InteractionsScenario.BlockAction("U0HOSTILE", group, "CAPP19", rig.Slack.ResponseUrl("h1"), "trig-hostile-1"));
+        var auditBefore = (await InteractionsScenario.AuditAsync(rig)).Count;
+        var big = "payload=" + new string('a', 300 * 1024);
+        var cases = new (string Name, string Path, string Body, long Ts, string? Signature, int Expected)[]
+        {
+            ("forged signature (wrong secret)", "interactions", ack, now, SlackSigner.Sign(ack, now, "not-the-secret"), 401),
+            ("signature of another body", "interactions", ack, now, SlackSigner.Sign(ack + "&x=1", now), 401),
+            ("signed 10 minutes ago", "interactions", ack, now - 600, null, 401),
+            ("signed 10 minutes in the future", "interactions", ack, now + 600, null, 401),
+            ("signature without v0= prefix", "interactions", ack, now, SlackSigner.Sign(ack, now)[3..], 401),
+            ("empty signature", "commands", "command=%2Fvulns&text=app19&user_id=U1", now, "", 401),
+            ("signed, 300 KB body", "interactions", big, now, null, 413),
+            ("signed, payload not JSON", "interactions", "payload=%7Bnot-json", now, null, 400),
+            ("signed, user is a string", "interactions", "payload=" + Uri.EscapeDataString("{\"type\":\"block_actions\",\"user\":\"U1\",\"actions\":[]}"), now, null, 400),
+            ("signed, slash command without user_id", "commands", "command=%2Fvulns&text=app19", now, null, 400),
+            ("acknowledge (first, genuine)", "interactions", ack, now, null, 200),
+            ("the same request replayed", "interactions", ack, now, null, 200),
+        };
+        var wrong = new List<string>();
+        foreach (var c in cases)
+        {
+            using var request = SlackSigner.Request(bot.BaseUrl + "api/slack/" + c.Path, c.Body, c.Ts, c.Signature);
+            using var response = await http.SendAsync(request);
+            if ((int)response.StatusCode != c.Expected)
+            {
+                wrong.Add($"{c.Name}: {(int)response.StatusCode} (expected {c.Expected})");
+            }
+        }
+        // Injection through a command: the reply must not ping or link either.
+        var injected = InteractionsScenario.SlashCommand("U0HOSTILE", "<!channel> <https://evil.example/login|Click to patch>", rig.Slack.ResponseUrl("h2"), "trig-hostile-2");
+        using (var request = SlackSigner.Request(bot.BaseUrl + "api/slack/commands", injected))
+        using (var response = await http.SendAsync(request))
+        {
+            var texts = TextsOf(await response.Content.ReadAsStringAsync()).Concat(rig.Slack.ResponseUrlBodies.SelectMany(TextsOf));
+            var leak = texts.FirstOrDefault(t => HostileCorpus.Forbidden.Any(f => t.Contains(f, StringComparison.Ordinal)));
+            if ((int)response.StatusCode != 200 || leak is not null)
+            {
+                wrong.Add($"injected /vulns text: {(int)response.StatusCode}{(leak is null ? "" : ", reply leaks: " + leak[..Math.Min(100, leak.Length)])}");
+            }
+        }
+        await Task.Delay(2000);
+        var audit = (await InteractionsScenario.AuditAsync(rig)).Skip(auditBefore).ToArray();
+        var acks = audit.Count(a => a.GroupId == group && a.Action.Contains("ack", StringComparison.OrdinalIgnoreCase));
+
+        report.Check("Slack cases answered with the promised status", $"{cases.Length + 1 - wrong.Count}/{cases.Length + 1}", "all", wrong.Count == 0);
+        foreach (var w in wrong)
+        {
+            report.Note("wrong Slack status: " + w);
+        }
+        report.Check("audit records from forged, stale and replayed requests", audit.Length - acks, "0", audit.Length == acks);
+        report.Check("acknowledgements recorded for the genuine + replayed click", acks, "1", acks == 1);
+        report.Check("bot still up after the Slack cases", await HealthyAsync(http, bot) ? "yes" : "no", "yes", await HealthyAsync(http, bot));
     }
 
     public static async Task<int> SendAsync(HttpClient http, string baseUrl, HostileCase c)
