@@ -78,6 +78,8 @@ internal static class IngestScenario
         report.Check($"bot working set after {warm + count:#,0} findings (MB)", Math.Round(rss / 1048576.0), "< 200", rss < 200L * 1048576);
         report.Add("CPU cores used: bot / redis / generator", $"{botCores:0.00} / {redisCores:0.00} / {selfCores:0.00}");
         report.Add("bot log lines", bot.LogLines);
+        var categories = bot.Tail().Split('\n').Where(l => l.Length > 6 && l[4] == ':' && l[5] == ' ').GroupBy(l => l.Split('[')[0]).OrderByDescending(g => g.Count()).Take(3);
+        report.Add("most frequent log lines (last 200)", string.Join(", ", categories.Select(g => $"{g.Key.Trim()} ×{g.Count()}")));
         report.Note($"{concurrency} concurrent senders, one 4–8 KB event per request, {Events.Apps.Length} owners, 500 CVEs each; Slack fake attached, dispatcher running");
         return report;
     }
