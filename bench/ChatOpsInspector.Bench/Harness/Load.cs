@@ -74,6 +74,61 @@ internal static class Load
     }
 }
 
+internal static class PacedLoad
+{
+    /// <summary>
+    /// Open loop: starts operation i at i / rate seconds whatever the answers do, so latency is the
+    /// service's and not the queue a closed loop builds in front of it. At most <paramref name="maxInFlight"/> at once.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(int count, double perSecond, Func<int, Task<int>> operation, int maxInFlight = 512)
+    {
+        var latencies = new long[count];
+        var statuses = new int[count];
+        var gate = new SemaphoreSlim(maxInFlight);
+        var started = Stopwatch.GetTimestamp();
+        var tasks = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var due = started + (long)(i / perSecond * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var wait = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                if (wait > 2)
+                {
+                    await Task.Delay((int)wait - 1);
+                }
+                else
+                {
+                    Thread.SpinWait(50);
+                }
+            }
+            await gate.WaitAsync();
+            var index = i;
+            tasks.Add(Task.Run(async () =>
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                try
+                {
+                    statuses[index] = await operation(index);
+                }
+                catch (HttpRequestException)
+                {
+                    statuses[index] = 0;
+                }
+                finally
+                {
+                    latencies[index] = Stopwatch.GetTimestamp() - t0;
+                    gate.Release();
+                }
+            }));
+        }
+        await Task.WhenAll(tasks);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Array.Sort(latencies);
+        return new LoadResult(count, elapsed, statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count()), latencies);
+    }
+}
+
 internal sealed record LoadResult(int Done, TimeSpan Elapsed, IReadOnlyDictionary<int, int> Statuses, long[] SortedTicks)
 {
     public double PerSecond => Done / Elapsed.TotalSeconds;

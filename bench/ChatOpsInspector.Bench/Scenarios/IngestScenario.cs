@@ -45,7 +45,15 @@ internal static class IngestScenario
         report.Check("findings/s", Math.Round(accepted / seconds), "≥ 5,000", accepted / seconds >= 5000);
         var ratio = result.PerSecond / ceiling.PerSecond;
         report.Check("share of ceiling", $"{ratio:P0}", "≥ 30%", ratio >= 0.30);
-        report.Check("p99 accept latency (ms)", Math.Round(result.Ms(0.99), 1), "< 50", result.Ms(0.99) < 50);
+        report.Check("p99 accept latency, closed loop (ms)", Math.Round(result.Ms(0.99), 1), "< 50", result.Ms(0.99) < 50);
+
+        // The closed loop keeps 64 requests queued, so its latency is mostly queueing (Little's law).
+        // Paced at half the rate just measured, the latency is the bot's own.
+        var paceRate = Math.Max(100, Math.Round(result.PerSecond / 2));
+        var pacedCount = (int)Math.Min(count / 4, paceRate * 15);
+        var paced = await PacedLoad.RunAsync(pacedCount, paceRate, i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(Events.Distinct("paced", i))));
+        report.Add($"paced at {paceRate:#,0}/s: p50 / p90 / p99 / max (ms)", $"{paced.Ms(0.50):0.0} / {paced.Ms(0.90):0.0} / {paced.Ms(0.99):0.0} / {paced.MaxMs:0.0}");
+        report.Check("p99 accept latency, paced at half the max rate (ms)", Math.Round(paced.Ms(0.99), 1), "< 50", paced.Ms(0.99) < 50);
         report.Check("findings stored", stored, $"{warm + accepted:#,0} (every 202)", stored == warm + accepted);
         report.Add("Redis commands executed per finding (server side, incl. inside Lua and the dispatcher)", Math.Round((double)delta.Total / Math.Max(1, accepted), 1));
 
