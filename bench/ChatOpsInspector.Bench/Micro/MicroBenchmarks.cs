@@ -127,6 +127,10 @@ public class CardHotPath
 
     [Benchmark(Description = "AlertCardBuilder.Build")]
     public object Build() => AlertCardBuilder.Build(_group, _now);
+
+    /// <summary>Platform-neutral view to Block Kit JSON, as chat.postMessage sends it.</summary>
+    [Benchmark(Description = "Build + Slack Block Kit JSON")]
+    public int BuildSlack() => ChatOpsInspector.Slack.SlackCards.Blocks(AlertCardBuilder.Build(_group, _now), _now).ToJsonString().Length;
 }
 
 [MemoryDiagnoser]
@@ -134,6 +138,23 @@ public class SignatureHotPath
 {
     private const string Key = "bench-ingest-key-3c59dc048e8850243be8079a5c74d079";
 
+    private byte[] _slackBody = [];
+    private string _slackTimestamp = "";
+    private string _slackSignature = "";
+    private DateTimeOffset _now;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _slackBody = Encoding.UTF8.GetBytes("payload=" + Uri.EscapeDataString(Scenarios.InteractionsScenario.BlockAction("U1", "0123456789", "C1", "http://127.0.0.1/r", "t1")));
+        _now = DateTimeOffset.UtcNow;
+        _slackTimestamp = _now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _slackSignature = SlackSigner.Sign(Encoding.UTF8.GetString(_slackBody), _now.ToUnixTimeSeconds());
+    }
+
     [Benchmark(Description = "ApiKeyFilter.FixedTimeEquals")]
     public bool ApiKey() => ApiKeyFilter.FixedTimeEquals("bench-ingest-key-3c59dc048e8850243be8079a5c74d079", Key);
+
+    [Benchmark(Description = "SlackSignature.IsValid (block_actions, ~1.3 KB)")]
+    public bool Slack() => ChatOpsInspector.Slack.SlackSignature.IsValid(SlackSigner.Secret, _slackTimestamp, _slackSignature, _slackBody, _now, TimeSpan.FromMinutes(5));
 }
