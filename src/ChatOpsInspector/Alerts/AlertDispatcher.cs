@@ -179,6 +179,14 @@ internal sealed partial class AlertDispatcher(
                 continue;
             }
             var thread = group?.Cards.GetValueOrDefault(adapter.Platform);
+            if (thread is null && message.Channel is null && group is { Meta.Alerting: true }
+                && message.CreatedAt is { } created && time.GetUtcNow() - created < NoteWaitsForCard)
+            {
+                // The group's card is still queued behind the channel's rate limit or a retry: posted now,
+                // the note (an SLA reminder fired at once for an old finding) would land outside its thread.
+                retryIn = Min(retryIn, _options.ChannelInterval > TimeSpan.Zero ? _options.ChannelInterval : _options.RetryBackoff);
+                continue;
+            }
             var channel = message.Channel ?? thread?.Channel ?? (group is null ? null : ChannelOf(adapter, group, route));
             if (channel is null)
             {
@@ -216,6 +224,9 @@ internal sealed partial class AlertDispatcher(
             await queue.CompleteAsync(Queues.Outbox, item, time.GetUtcNow(), cancellationToken);
         }
     }
+
+    /// <summary>How long a thread note waits for its group's card before it is posted on its own.</summary>
+    private static readonly TimeSpan NoteWaitsForCard = TimeSpan.FromMinutes(10);
 
     private static string? ChannelOf(IChatAdapter adapter, AlertGroup group, OwnerRoute? route) =>
         group.Cards.GetValueOrDefault(adapter.Platform)?.Channel

@@ -26,7 +26,7 @@ internal sealed class ChatOutbox(IWorkQueue queue, TimeProvider time)
         queue.EnqueueAsync(
             Queues.Outbox,
             dedupKey ?? Guid.NewGuid().ToString("n"),
-            JsonSerializer.Serialize(message, OutboxJson.Default.OutboxMessage),
+            JsonSerializer.Serialize(message with { CreatedAt = time.GetUtcNow() }, OutboxJson.Default.OutboxMessage),
             time.GetUtcNow(),
             cancellationToken);
 }
@@ -38,6 +38,9 @@ internal sealed record OutboxMessage
     public string? Channel { get; init; }
     public required string Text { get; init; }
     public IReadOnlyList<string>? Mentions { get; init; }
+
+    /// <summary>When it was queued; a thread note waits a while for its card (absent in messages queued by older versions).</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
 
     /// <summary>Platforms this message already reached, so a retry for one platform does not repeat the other.</summary>
     public IReadOnlyList<string> Delivered { get; init; } = [];
