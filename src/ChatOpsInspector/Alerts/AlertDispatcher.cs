@@ -136,7 +136,7 @@ internal sealed partial class AlertDispatcher(
             switch (result.Outcome)
             {
                 case ChatOutcome.Ok when existing is null && result.Message is { } posted:
-                    await store.SetCardRefAsync(group.Id, posted, cancellationToken);
+                    await StoreCardRefAsync(group.Id, posted, cancellationToken);
                     AppMetrics.AlertsPosted.WithLabels(adapter.Platform).Inc();
                     LogPosted(group.Id, group.Owner, adapter.Platform, channel);
                     break;
@@ -224,6 +224,33 @@ internal sealed partial class AlertDispatcher(
             await queue.CompleteAsync(Queues.Outbox, item, time.GetUtcNow(), cancellationToken);
         }
     }
+
+    /// <summary>
+    /// The card exists on the platform now; if its ref is lost the group is posted again when its item
+    /// comes back. So a store outage right after the post is waited out (within half the lease, before
+    /// another replica may claim the item) instead of failing the pass.
+    /// </summary>
+    private async Task StoreCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + _options.Lease / 2;
+        while (true)
+        {
+            try
+            {
+                await store.SetCardRefAsync(groupId, card, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (Operations.StoreUnavailableHandler.IsStoreFailure(ex) && time.GetUtcNow() < deadline)
+            {
+                AppMetrics.Errors.WithLabels("dispatcher").Inc();
+                LogCardRefRetry(groupId, card.Platform, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Posted the card of group {GroupId} to {Platform} but could not store its ref yet; retrying: {Error}")]
+    private partial void LogCardRefRetry(string groupId, string platform, string error);
 
     /// <summary>How long a thread note waits for its group's card before it is posted on its own.</summary>
     private static readonly TimeSpan NoteWaitsForCard = TimeSpan.FromMinutes(10);
