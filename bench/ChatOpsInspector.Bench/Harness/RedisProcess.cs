@@ -52,6 +52,11 @@ internal sealed class RedisProcess(bool durable = false) : IAsyncDisposable
             {
                 await Task.Delay(50);
             }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("LOADING", StringComparison.Ordinal))
+            {
+                // A durable restart replays its append-only file before it serves.
+                await Task.Delay(50);
+            }
         }
         throw new InvalidOperationException($"redis-server did not start on port {Port}");
     }
