@@ -196,14 +196,6 @@ internal static class FaultsScenario
         report.Check("5d reminders posted more than once", repeated, "0", repeated == 0);
         report.Add("5d thread notes in total", rig.Slack.Notes.Count);
         report.Check("5d notes posted outside a card's thread", posts.GetValueOrDefault("?"), "0", posts.GetValueOrDefault("?") == 0);
-        foreach (var bot in rig.Bots)
-        {
-            var sla = bot.Tail().Split('\n').Where(l => l.Contains("SLA", StringComparison.OrdinalIgnoreCase) || l.Contains("remind", StringComparison.OrdinalIgnoreCase)).TakeLast(2);
-            foreach (var line in sla)
-            {
-                report.Note($"bot {bot.Port}: {line.Trim()}");
-            }
-        }
         var firstNote = rig.Slack.Notes.FirstOrDefault();
         report.Note($"a reminder: {firstNote.Text?[..Math.Min(140, firstNote.Text?.Length ?? 0)]}");
     }
