@@ -3,6 +3,7 @@ using ChatOpsInspector.Findings;
 using ChatOpsInspector.Ingest;
 using ChatOpsInspector.Operations;
 using ChatOpsInspector.State;
+using ChatOpsInspector.Teams;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,12 +12,14 @@ builder.AddState();
 builder.AddFindings();
 builder.AddIngest();
 builder.AddAlerts();
+builder.AddTeams();
 
 var app = builder.Build();
 
 app.UseOperations();
 app.MapOperations();
 app.MapIngest();
+app.MapTeams();
 
 app.Run();
 

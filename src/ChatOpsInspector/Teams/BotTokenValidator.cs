@@ -23,14 +23,6 @@ internal sealed partial class BotTokenValidator
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
-    static BotTokenValidator()
-    {
-        // IdentityModel 8 refreshes metadata in the background by default, so a request that asks for a
-        // refresh would still validate against the stale keys. Blocking mode makes RequestRefresh mean
-        // "the next read fetches", which is what a token signed with a just-rotated key needs.
-        AppContext.SetSwitch("Switch.Microsoft.IdentityModel.UpdateConfigAsBlocking", true);
-    }
-
     public BotTokenValidator(IOptions<TeamsOptions> options, TimeProvider time, ILogger<BotTokenValidator> logger)
     {
         _options = options.Value;
@@ -66,8 +58,7 @@ internal sealed partial class BotTokenValidator
             if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException)
             {
                 // Keys roll over: a token signed with a key newer than our cache earns one refresh.
-                _metadata.RequestRefresh();
-                config = await _metadata.GetConfigurationAsync(cancellationToken);
+                config = await RefreshAsync(config, cancellationToken);
                 result = await _handler.ValidateTokenAsync(token, Parameters(config));
             }
             if (!result.IsValid)
@@ -84,6 +75,26 @@ internal sealed partial class BotTokenValidator
             // Metadata unreachable or token unreadable: refuse; the connector retries.
             LogValidationFailed(ex.GetType().Name);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Asks for fresh metadata and waits briefly for it: IdentityModel 8 fetches refreshed metadata in
+    /// the background, so the first read after <see cref="ConfigurationManager{T}.RequestRefresh"/> may
+    /// still return the cached keys.
+    /// </summary>
+    private async Task<OpenIdConnectConfiguration> RefreshAsync(OpenIdConnectConfiguration stale, CancellationToken cancellationToken)
+    {
+        _metadata.RequestRefresh();
+        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(3);
+        while (true)
+        {
+            var config = await _metadata.GetConfigurationAsync(cancellationToken);
+            if (!ReferenceEquals(config, stale) || _time.GetUtcNow() >= deadline)
+            {
+                return config;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken);
         }
     }
 

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Teams;
+using ChatOpsInspector.Tests.Infrastructure;
+
+namespace ChatOpsInspector.Tests.Teams;
+
+public sealed class TeamsAlertFlowTests : IAsyncLifetime
+{
+    private BotFramework _bf = null!;
+
+    public async Task InitializeAsync() => _bf = await BotFramework.StartAsync();
+
+    public async Task DisposeAsync() => await _bf.DisposeAsync();
+
+    private IEnumerable<RecordedRequest> ConversationsCreated => _bf.Connector.Requests.Where(r => r.Method == "POST" && r.Path == "/v3/conversations");
+
+    [Fact]
+    public async Task FindingInAChannelWhereTheBotIsInstalledCreatesAThreadWithASchemaValidCardAndUpdatesIt()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(app, _bf.BotAddedToTeam())).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Accepted, (await app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString())).StatusCode);
+        await TestApp.Eventually(() => Task.FromResult(ConversationsCreated.Any()), "card posted to the channel");
+
+        var post = ConversationsCreated.Single();
+        Assert.Equal("Bearer " + BotFramework.BotAccessToken, post.Headers["Authorization"]);
+        var body = JsonNode.Parse(post.Body)!;
+        Assert.True(body["isGroup"]!.GetValue<bool>());
+        Assert.Equal(BotFramework.ChannelId, body["channelData"]!["channel"]!["id"]!.GetValue<string>());
+        Assert.Equal(BotFramework.TenantId, body["tenantId"]!.GetValue<string>());
+        Assert.Equal(BotFramework.BotId, body["bot"]!["id"]!.GetValue<string>());
+        var attachment = body["activity"]!["attachments"]![0]!;
+        Assert.Equal("application/vnd.microsoft.card.adaptive", attachment["contentType"]!.GetValue<string>());
+        Schemas.AssertValidCard(attachment["content"]);
+        Assert.Contains("8:orgid:" + BotFramework.SuppressorAad, attachment["content"]!["refresh"]!["userIds"]!.AsArray().Select(u => u!.GetValue<string>()));
+
+        Assert.Single(await app.Service<AlertQueries>().GroupsAsync("security", default));
+        await TestApp.Eventually(async () => (await app.Service<AlertQueries>().GroupsAsync("security", default))[0].Cards.ContainsKey("teams"), "card ref stored");
+        var card = (await app.Service<AlertQueries>().GroupsAsync("security", default))[0].Cards["teams"];
+        Assert.Equal(BotFramework.ChannelId, card.Channel);
+        Assert.StartsWith(BotFramework.ChannelId + ";messageid=", card.ThreadId);
+
+        await app.PostEventsAsync(FindingEvents.Ec2("f2", instanceId: "i-0fedcba9876543210").ToJsonString());
+        await TestApp.Eventually(() => Task.FromResult(_bf.Connector.Requests.Any(r => r.Method == "PUT")), "card updated");
+
+        var put = _bf.Connector.Requests.Single(r => r.Method == "PUT");
+        Assert.Equal($"/v3/conversations/{card.ThreadId}/activities/{card.MessageId}", Uri.UnescapeDataString(put.Path));
+        var updated = JsonNode.Parse(put.Body)!["attachments"]![0]!["content"];
+        Schemas.AssertValidCard(updated);
+        Assert.Contains("Affected resources (2)", updated!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Single(ConversationsCreated);
+        Assert.Single(_bf.Login.To("/oauth2/token"));  // the bot token is cached between calls
+    }
+
+    [Fact]
+    public async Task ChannelWithoutTheBotInstalledFailsWithAnInstallHint()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        var adapter = app.Service<TeamsChatAdapter>();
+
+        var result = await adapter.PostCardAsync(BotFramework.ChannelId,
+            Cards.AlertCardBuilder.Build(AlertCardRendererTests.Group(), DateTimeOffset.UtcNow), default);
+
+        Assert.Equal(ChatOutcome.Failed, result.Outcome);
+        Assert.Equal(TeamsChatAdapter.NoReference, result.Error);
+        Assert.Empty(_bf.Connector.Requests);
+    }
+
+    [Fact]
+    public async Task RemovingTheBotFromTheTeamForgetsItsChannels()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        var references = app.Service<ConversationReferences>();
+        await _bf.SendAsync(app, _bf.BotAddedToTeam());
+        var created = _bf.BotAddedToTeam();
+        created.Remove("membersAdded");
+        created["channelData"]!["eventType"] = "channelCreated";
+        created["channelData"]!["channel"] = new JsonObject { ["id"] = "19:second@thread.tacv2", ["name"] = "alerts" };
+        await _bf.SendAsync(app, created);
+        Assert.NotNull(await references.ChannelAsync(BotFramework.ChannelId, default));
+        Assert.Equal(BotFramework.TeamId, (await references.ChannelAsync("19:second@thread.tacv2", default))!.TeamId);
+
+        Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(app, _bf.BotRemovedFromTeam())).StatusCode);
+
+        Assert.Null(await references.ChannelAsync(BotFramework.ChannelId, default));
+        Assert.Null(await references.ChannelAsync("19:second@thread.tacv2", default));
+    }
+
+    [Fact]
+    public async Task ThrottledPostIsRetriedAfterRetryAfter()
+    {
+        await using var throttling = await FakeServer.StartAsync((web, server) => Microsoft.AspNetCore.Builder.RunExtensions.Run(web, async context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = "7";
+            await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, "{}");
+        }));
+        await using var app = new TestApp(_bf.Settings(new() { ["Teams:AllowedServiceUrls:1"] = throttling.BaseUrl.TrimEnd('/') }));
+        await _bf.SendAsync(app, _bf.BotAddedToTeam(serviceUrl: throttling.BaseUrl));
+
+        var result = await app.Service<TeamsChatAdapter>().PostCardAsync(BotFramework.ChannelId,
+            Cards.AlertCardBuilder.Build(AlertCardRendererTests.Group(), DateTimeOffset.UtcNow), default);
+
+        Assert.Equal(ChatOutcome.RetryLater, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+    }
+}
