@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using ChatOpsInspector.Teams;
+using ChatOpsInspector.Tests.Infrastructure;
+
+namespace ChatOpsInspector.Tests.Teams;
+
+public sealed class TeamsCommandTests : IAsyncLifetime
+{
+    private BotFramework _bf = null!;
+
+    public async Task InitializeAsync() => _bf = await BotFramework.StartAsync();
+
+    public async Task DisposeAsync() => await _bf.DisposeAsync();
+
+    private const string ThreadPath = "/v3/conversations/19:6848757105754c8981c67612732d9aa7@thread.tacv2;messageid=1759881511856/activities/1759944781430";
+
+    private async Task<JsonNode[]> RepliesAsync(TestApp app, string command, int expected = 1)
+    {
+        var before = _bf.Connector.Requests.Count;
+        Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(app, _bf.ChannelMention(command))).StatusCode);
+        await TestApp.Eventually(() => Task.FromResult(_bf.Connector.Requests.Count >= before + expected), $"reply to '{command}'");
+        var replies = _bf.Connector.Requests.Skip(before).ToArray();
+        Assert.All(replies, r => Assert.Equal(ThreadPath, Uri.UnescapeDataString(r.Path)));
+        return replies.Select(r => JsonNode.Parse(r.Body)!).ToArray();
+    }
+
+    [Fact]
+    public void MentionOfTheBotIsStrippedFromTheCapturedChannelMessage()
+    {
+        var activity = System.Text.Json.JsonSerializer.Deserialize(
+            Fixtures.Read("teams", "channel-message-mention.teams-net-test.json"), TeamsJson.Default.Activity)!;
+
+        Assert.Equal("reply to thread", TeamsCommands.CommandText(activity));
+        Assert.Equal("19:6848757105754c8981c67612732d9aa7@thread.tacv2", activity.TeamsChannelId);
+    }
+
+    [Fact]
+    public async Task HelpIsAnsweredInTheThread()
+    {
+        await using var app = new TestApp(_bf.Settings());
+
+        var reply = Assert.Single(await RepliesAsync(app, "help"));
+
+        Assert.Contains("vulns mine", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VulnsOwnerListsOpenAlertsWorstFirst()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        await app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("f2", cve: "CVE-2024-6119", severity: "HIGH", score: 7.5).ToJsonString());
+
+        var text = Assert.Single(await RepliesAsync(app, "vulns security"))["text"]!.GetValue<string>();
+
+        Assert.Contains(@"Open alerts of security \(2\)", text, StringComparison.Ordinal);
+        Assert.InRange(text.IndexOf("CVE-2024-29069", StringComparison.Ordinal), 0, text.IndexOf("CVE-2024-6119", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ShowAnswersWithTheAlertCard()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        await app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString());
+
+        var reply = Assert.Single(await RepliesAsync(app, "vulns show CVE-2024-29069"));
+
+        Schemas.AssertValidCard(reply["attachments"]![0]!["content"]);
+    }
+
+    [Fact]
+    public async Task MineWithNothingAssignedSaysSo()
+    {
+        await using var app = new TestApp(_bf.Settings());
+
+        var reply = Assert.Single(await RepliesAsync(app, "vulns mine"));
+
+        Assert.Contains("Nothing is assigned to you", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownOwnerNamesTheKnownOnes()
+    {
+        await using var app = new TestApp(_bf.Settings());
+
+        var reply = Assert.Single(await RepliesAsync(app, "vulns nosuchapp"));
+
+        Assert.Contains("Owners: security", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+}
