@@ -32,6 +32,9 @@ internal sealed class CardViewers(TriageService triage, FindingRouter router, Ti
             NoticeIsError = noticeIsError,
         };
 
+    /// <summary>The card <paramref name="actor"/> sees when it comes from a command rather than a stored group.</summary>
+    public CardViewer ForUser(AlertCardView view, Actor actor) => For(view, actor, RouteOf(view.Owner), patchRequestId: null);
+
     private CardViewer For(AlertCardView view, Actor actor, OwnerRoute route, string? patchRequestId) => new()
     {
         Allowed = view.Actions.Where(a => triage.IsAllowed(a, actor, route)).ToHashSet(),

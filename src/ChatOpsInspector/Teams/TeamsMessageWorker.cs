@@ -22,7 +22,6 @@ internal sealed partial class TeamsMessageWorker(
     TeamsCommands commands,
     ConnectorClient connector,
     CardViewers viewers,
-    TimeProvider time,
     ILogger<TeamsMessageWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -57,13 +56,14 @@ internal sealed partial class TeamsMessageWorker(
         var messages = new List<Activity>();
         if (reply.Text.Length > 0)
         {
-            messages.Add(new Activity { Type = "message", TextFormat = "markdown", Text = reply.Text });
+            messages.Add(new Activity { Type = "message", TextFormat = "markdown", Text = Markdown(reply.Text) });
         }
         // One card per message: a message holding several full cards would pass Teams' size limit.
-        messages.AddRange(reply.Cards.Select(group => new Activity
+        messages.AddRange(reply.Cards.Take(TeamsCommands.MaxCards).Select(view => new Activity
         {
             Type = "message",
-            Attachments = [new Attachment(AlertCardRenderer.ContentType, AlertCardRenderer.Render(Cards.AlertCardBuilder.Build(group, time.GetUtcNow()), viewers.ForUser(group, actor)))],
+            Summary = TeamsText.Cut(view.FallbackText, 200),
+            Attachments = [new Attachment(AlertCardRenderer.ContentType, AlertCardRenderer.Render(view, viewers.ForUser(view, actor)))],
         }));
         foreach (var message in messages)
         {
@@ -75,6 +75,10 @@ internal sealed partial class TeamsMessageWorker(
             }
         }
     }
+
+    /// <summary>Plain command text as Teams markdown: escaped, each line its own paragraph.</summary>
+    internal static string Markdown(string text) =>
+        string.Join("\n\n", TeamsText.Cut(text, 20_000).Split('\n').Select(line => TeamsText.Escape(line.TrimEnd())).Where(line => line.Length > 0));
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Answering a Teams message in {Conversation} failed")]
     private partial void LogAnswerFailed(Exception ex, string? conversation);
