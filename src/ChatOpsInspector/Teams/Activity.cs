@@ -96,6 +96,14 @@ internal sealed record ConversationResourceResponse(string? Id, string? Activity
 
 internal sealed record ResourceResponse(string? Id);
 
+/// <summary>A member as GET /v3/conversations/{id}/members/{userId} describes them in Teams.</summary>
+internal sealed record TeamsMember(string? Id, string? Name)
+{
+    public string? AadObjectId { get; init; }
+    public string? Email { get; init; }
+    public string? UserPrincipalName { get; init; }
+}
+
 /// <summary>Universal Action invoke response: <c>{statusCode, type, value}</c> in an HTTP 200.</summary>
 internal sealed record AdaptiveCardInvokeResponse(int StatusCode, string Type, JsonNode? Value);
 
@@ -126,6 +134,7 @@ internal sealed record ConversationReference
 [JsonSerializable(typeof(ConversationParameters))]
 [JsonSerializable(typeof(ConversationResourceResponse))]
 [JsonSerializable(typeof(ResourceResponse))]
+[JsonSerializable(typeof(TeamsMember))]
 [JsonSerializable(typeof(AdaptiveCardInvokeResponse))]
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(ConversationReference))]

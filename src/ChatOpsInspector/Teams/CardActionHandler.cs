@@ -17,6 +17,7 @@ internal sealed partial class CardActionHandler(
     IAlertStore store,
     TriageService triage,
     CardViewers viewers,
+    TeamsPeople people,
     TimeProvider time,
     ILogger<CardActionHandler> logger)
 {
@@ -33,7 +34,7 @@ internal sealed partial class CardActionHandler(
         }
         var verb = ReadString(action, "verb");
         var data = action.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
-        if (ActorOf(activity) is not { } actor)
+        if (await people.ActorAsync(activity, cancellationToken) is not { } actor)
         {
             return BadRequest("The invoke does not say who clicked.");
         }

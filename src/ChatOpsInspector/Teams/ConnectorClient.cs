@@ -69,6 +69,36 @@ internal sealed partial class ConnectorClient(
             $"v3/conversations/{Uri.EscapeDataString(conversationId)}/activities/{Uri.EscapeDataString(activityId)}",
             activity with { Id = activityId }, TeamsJson.Default.Activity, cancellationToken);
 
+    /// <summary>One member of a team or chat, with the e-mail Teams knows for them; null when unavailable.</summary>
+    public async Task<(TeamsMember? Member, ConnectorResult Result)> GetMemberAsync(string serviceUrl, string conversationId, string userId, CancellationToken cancellationToken)
+    {
+        if (!policy.IsAllowed(serviceUrl))
+        {
+            LogServiceUrlRefused(SafeHost(serviceUrl));
+            return (null, new ConnectorResult(null, NotAllowed));
+        }
+        var url = new Uri(new Uri(serviceUrl.EndsWith('/') ? serviceUrl : serviceUrl + "/"),
+            $"v3/conversations/{Uri.EscapeDataString(conversationId)}/members/{Uri.EscapeDataString(userId)}");
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(cancellationToken));
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, new ConnectorResult(response.StatusCode, await ErrorCodeAsync(response, cancellationToken)));
+            }
+            var member = await response.Content.ReadFromJsonAsync(TeamsJson.Default.TeamsMember, cancellationToken);
+            return (member, new ConnectorResult(response.StatusCode));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or MsalException
+                                   || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogCallError("GET", url.Host, ex.GetType().Name);
+            return (null, new ConnectorResult(null, "network: " + ex.GetType().Name));
+        }
+    }
+
     private async Task<ConnectorResult> SendAsync<T>(HttpMethod method, string serviceUrl, string path, T body, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         if (!policy.IsAllowed(serviceUrl))

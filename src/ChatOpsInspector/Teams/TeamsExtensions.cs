@@ -20,6 +20,7 @@ internal static class TeamsExtensions
         services.AddSingleton<ConnectorClient>();
         services.AddSingleton<ConversationReferences>();
         services.AddSingleton<CardViewers>();
+        services.AddSingleton<TeamsPeople>();
         services.AddSingleton<CardActionHandler>();
         services.AddSingleton<TeamsCommands>();
         services.AddSingleton<TeamsActivityHandler>();

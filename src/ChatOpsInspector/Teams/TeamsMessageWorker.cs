@@ -22,6 +22,7 @@ internal sealed partial class TeamsMessageWorker(
     TeamsCommands commands,
     ConnectorClient connector,
     CardViewers viewers,
+    TeamsPeople people,
     ILogger<TeamsMessageWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -48,7 +49,7 @@ internal sealed partial class TeamsMessageWorker(
 
     internal async Task AnswerAsync(Activity activity, CancellationToken cancellationToken)
     {
-        if (CardActionHandler.ActorOf(activity) is not { } actor || activity.ServiceUrl is not { } serviceUrl || activity.Conversation?.Id is not { } conversation)
+        if (await people.ActorAsync(activity, cancellationToken) is not { } actor || activity.ServiceUrl is not { } serviceUrl || activity.Conversation?.Id is not { } conversation)
         {
             return;
         }

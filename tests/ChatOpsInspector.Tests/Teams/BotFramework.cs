@@ -32,6 +32,9 @@ public sealed class BotFramework : IAsyncDisposable
     private int _nextId = 1000;
     private readonly List<JsonWebKey> _published = [];
 
+    /// <summary>The e-mail the connector reports for any member; null answers 404 as for a guest without one.</summary>
+    public string? MemberEmail { get; set; }
+
     public FakeServer Login { get; private set; } = null!;
     public FakeServer Connector { get; private set; } = null!;
     public FakeServer Rogue { get; private set; } = null!;
@@ -114,6 +117,16 @@ public sealed class BotFramework : IAsyncDisposable
             await context.Response.WriteAsync($$"""{"id":"{{conversation}}","activityId":"{{id}}"}""");
             return;
         }
+        if (context.Request.Method == "GET" && path.Contains("/members/", StringComparison.Ordinal) && MemberEmail is { } email)
+        {
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string>
+            {
+                ["id"] = path[(path.LastIndexOf('/') + 1)..],
+                ["email"] = email,
+                ["userPrincipalName"] = email,
+            }));
+            return;
+        }
         if (path.StartsWith("/v3/conversations/", StringComparison.Ordinal) && path.Contains("/activities", StringComparison.Ordinal))
         {
             context.Response.StatusCode = context.Request.Method == "PUT" ? 200 : 201;
@@ -138,6 +151,7 @@ public sealed class BotFramework : IAsyncDisposable
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:TeamsChannel"] = ChannelId,
             ["Routing:Default:Suppressors:0"] = SuppressorAad,
+            ["Routing:Default:Suppressors:1"] = "sec-lead@example.com",
             ["Routing:Default:Approvers:0"] = ApproverAad,
             ["Routing:Default:Members:0"] = "ana@example.com",
         };

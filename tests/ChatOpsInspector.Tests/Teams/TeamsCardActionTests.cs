@@ -108,6 +108,20 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SuppressorConfiguredByEmailIsRecognisedThroughTheMemberList()
+    {
+        _bf.MemberEmail = "Sec-Lead@example.com";
+        const string someone = "d0000000-0000-4000-8000-000000000042";
+
+        var first = AssertCard(await InvokeAsync("refresh", user: someone));
+        var second = AssertCard(await InvokeAsync("refresh", user: someone));
+
+        Assert.Contains("Suppress…", ButtonTitles(first));
+        Assert.Contains("Suppress…", ButtonTitles(second));
+        Assert.Single(_bf.Connector.Requests, r => r.Method == "GET" && r.Path.Contains("/members/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task UnauthorisedUserGetsACardSayingWhoMaySuppress()
     {
         var card = AssertCard(await InvokeAsync("suppress", new JsonObject { ["reason"] = "meh", ["expiry"] = "7" }, BotFramework.MemberAad));

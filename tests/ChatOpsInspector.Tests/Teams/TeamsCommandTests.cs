@@ -17,13 +17,15 @@ public sealed class TeamsCommandTests : IAsyncLifetime
 
     private async Task<JsonNode[]> RepliesAsync(TestApp app, string command, int expected = 1)
     {
-        var before = _bf.Connector.Requests.Count;
+        var before = Posts().Length;
         Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(app, _bf.ChannelMention(command))).StatusCode);
-        await TestApp.Eventually(() => Task.FromResult(_bf.Connector.Requests.Count >= before + expected), $"reply to '{command}'");
-        var replies = _bf.Connector.Requests.Skip(before).ToArray();
+        await TestApp.Eventually(() => Task.FromResult(Posts().Length >= before + expected), $"reply to '{command}'");
+        var replies = Posts().Skip(before).ToArray();
         Assert.All(replies, r => Assert.Equal(ThreadPath, Uri.UnescapeDataString(r.Path)));
         return replies.Select(r => JsonNode.Parse(r.Body)!).ToArray();
     }
+
+    private RecordedRequest[] Posts() => _bf.Connector.Requests.Where(r => r.Method == "POST").ToArray();
 
     [Fact]
     public void MentionOfTheBotIsStrippedFromTheCapturedChannelMessage()
