@@ -8,6 +8,7 @@ namespace ChatOpsInspector.Teams;
 internal sealed class TeamsChatAdapter(ConnectorClient connector, ConversationReferences references, CardViewers viewers) : IChatAdapter
 {
     public const string NoReference = "no_conversation_reference: install the bot in the team";
+    public const string NoPersonalChat = "no_personal_chat: the person must install the bot or message it once";
 
     public string Platform => "teams";
 
@@ -51,6 +52,20 @@ internal sealed class TeamsChatAdapter(ConnectorClient connector, ConversationRe
         }
         var created = await connector.CreateChannelThreadAsync(reference, activity, cancellationToken);
         return Map(created, () => new ChatMessageRef(Platform, channel, created.ActivityId ?? "", ThreadId: created.Id));
+    }
+
+    /// <summary>
+    /// A 1:1 message to a person by Entra object id (approval requests, escalations), in the personal
+    /// chat the bot learned about when the person installed it or wrote to it.
+    /// </summary>
+    public async Task<ChatResult> DirectMessageAsync(string aadObjectId, ChatNote note, CancellationToken cancellationToken)
+    {
+        if (await references.PersonalChatAsync(aadObjectId, cancellationToken) is not { } chat)
+        {
+            return ChatResult.Failed(NoPersonalChat);
+        }
+        var sent = await connector.SendAsync(chat.ServiceUrl, chat.ConversationId, null, NoteActivity(note), cancellationToken);
+        return Map(sent, () => new ChatMessageRef(Platform, chat.ConversationId, sent.Id ?? "", ThreadId: chat.ConversationId));
     }
 
     internal Activity CardActivity(AlertCardView card) => new()

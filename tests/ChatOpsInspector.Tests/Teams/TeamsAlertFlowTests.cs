@@ -90,6 +90,72 @@ public sealed class TeamsAlertFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InstallationUpdateInAChannelRemembersItAndRemoveForgetsIt()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        var references = app.Service<ConversationReferences>();
+        var install = _bf.BotAddedToTeam(channel: "19:installed@thread.tacv2");
+        install["type"] = "installationUpdate";
+        install["action"] = "add";
+        install.Remove("membersAdded");
+        install["channelData"]!.AsObject().Remove("eventType");
+
+        await _bf.SendAsync(app, install);
+        var stored = await references.ChannelAsync("19:installed@thread.tacv2", default);
+        Assert.NotNull(stored);
+        Assert.Equal(BotFramework.TenantId, stored.TenantId);
+        Assert.Equal(BotFramework.BotId, stored.BotId);
+        Assert.Equal(_bf.ServiceUrl, stored.ServiceUrl);
+
+        install["action"] = "remove";
+        await _bf.SendAsync(app, install);
+        Assert.Null(await references.ChannelAsync("19:installed@thread.tacv2", default));
+    }
+
+    [Fact]
+    public async Task ThreadNoteIsAReplyToTheCardWithRealMentions()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        await _bf.SendAsync(app, _bf.BotAddedToTeam());
+        var card = new ChatMessageRef("teams", BotFramework.ChannelId, "1001", BotFramework.ChannelId + ";messageid=1001");
+
+        var result = await app.Service<TeamsChatAdapter>().PostNoteAsync(BotFramework.ChannelId, card,
+            new ChatNote("Patch *approved* by [x](http://evil)", [BotFramework.ApproverAad]), default);
+
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+        var post = Assert.Single(_bf.Connector.Requests);
+        Assert.Equal($"/v3/conversations/{BotFramework.ChannelId};messageid=1001/activities/1001", Uri.UnescapeDataString(post.Path));
+        var body = JsonNode.Parse(post.Body)!;
+        var text = body["text"]!.GetValue<string>();
+        Assert.StartsWith(@"Patch \*approved\* by \[x\]\(http:\/\/evil\)", text, StringComparison.Ordinal);
+        Assert.EndsWith($"<at>{BotFramework.ApproverAad}</at>", text, StringComparison.Ordinal);
+        Assert.Equal(BotFramework.ApproverAad, body["entities"]![0]!["mentioned"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task PersonalChatIsRememberedAndUsedForDirectMessages()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        var adapter = app.Service<TeamsChatAdapter>();
+        Assert.Equal(TeamsChatAdapter.NoPersonalChat, (await adapter.DirectMessageAsync(BotFramework.MemberAad, new ChatNote("hi"), default)).Error);
+        var hello = JsonNode.Parse(Fixtures.Read("teams", "invoke-adaptiveCard-action.teams-net-test.json"))!.AsObject();
+        hello["type"] = "message";
+        hello.Remove("name");
+        hello.Remove("value");
+        hello["text"] = "help";
+        hello["serviceUrl"] = _bf.ServiceUrl;
+        hello["from"]!["aadObjectId"] = BotFramework.MemberAad;
+        await _bf.SendAsync(app, hello);
+
+        var result = await adapter.DirectMessageAsync(BotFramework.MemberAad, new ChatNote("Approve the patch for CVE-2024-29069?"), default);
+
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+        var personal = hello["conversation"]!["id"]!.GetValue<string>();
+        Assert.Contains(_bf.Connector.Requests, r => r.Method == "POST" && Uri.UnescapeDataString(r.Path) == $"/v3/conversations/{personal}/activities"
+            && r.Body.Contains("Approve the patch", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ThrottledPostIsRetriedAfterRetryAfter()
     {
         await using var throttling = await FakeServer.StartAsync((web, server) => Microsoft.AspNetCore.Builder.RunExtensions.Run(web, async context =>
