@@ -6,7 +6,7 @@ using ChatOpsInspector.Tests.Infrastructure;
 
 namespace ChatOpsInspector.Tests.Teams;
 
-public sealed class TeamsAlertFlowTests : IAsyncLifetime
+public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, IClassFixture<RedisServer>
 {
     private BotFramework _bf = null!;
 
@@ -16,10 +16,12 @@ public sealed class TeamsAlertFlowTests : IAsyncLifetime
 
     private IEnumerable<RecordedRequest> ConversationsCreated => _bf.Connector.Requests.Where(r => r.Method == "POST" && r.Path == "/v3/conversations");
 
-    [Fact]
-    public async Task FindingInAChannelWhereTheBotIsInstalledCreatesAThreadWithASchemaValidCardAndUpdatesIt()
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("redis")]
+    public async Task FindingInAChannelWhereTheBotIsInstalledCreatesAThreadWithASchemaValidCardAndUpdatesIt(string store)
     {
-        await using var app = new TestApp(_bf.Settings());
+        await using var app = new TestApp(store == "redis" ? TestApp.WithRedis(redis, _bf.Settings()) : _bf.Settings());
         Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(app, _bf.BotAddedToTeam())).StatusCode);
 
         Assert.Equal(HttpStatusCode.Accepted, (await app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString())).StatusCode);
