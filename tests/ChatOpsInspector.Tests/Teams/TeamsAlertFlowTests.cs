@@ -58,6 +58,37 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
     }
 
     [Fact]
+    public async Task AcknowledgingFromTheCardUpdatesTheChannelCardForEveryone()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        await _bf.SendAsync(app, _bf.BotAddedToTeam());
+        await app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString());
+        await TestApp.Eventually(async () => (await app.Service<AlertQueries>().GroupsAsync("security", default)).Any(g => g.Cards.ContainsKey("teams")), "card posted");
+        var groupId = (await app.Service<AlertQueries>().GroupsAsync("security", default))[0].Id;
+
+        var response = await _bf.SendAsync(app, _bf.Invoke("ack", new JsonObject { ["groupId"] = groupId }, BotFramework.MemberAad, "Ana"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await TestApp.Eventually(() => Task.FromResult(_bf.Connector.Requests.Any(r => r.Method == "PUT" && r.Body.Contains("Acknowledged by Ana", StringComparison.Ordinal))),
+            "channel card updated with the new state");
+    }
+
+    [Fact]
+    public async Task OneToOneChatIsCreatedWithTheUserAsOnlyMember()
+    {
+        await using var app = new TestApp(_bf.Settings());
+
+        var result = await app.Service<ConnectorClient>().CreatePersonalChatAsync(_bf.ServiceUrl, BotFramework.TenantId, BotFramework.BotId, "29:someone", default);
+
+        Assert.True(result.Ok);
+        Assert.StartsWith("a:", result.Id);
+        var body = JsonNode.Parse(Assert.Single(_bf.Connector.Requests).Body)!;
+        Assert.False(body["isGroup"]!.GetValue<bool>());
+        Assert.Equal("29:someone", Assert.Single(body["members"]!.AsArray())!["id"]!.GetValue<string>());
+        Assert.Equal(BotFramework.TenantId, body["tenantId"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ChannelWithoutTheBotInstalledFailsWithAnInstallHint()
     {
         await using var app = new TestApp(_bf.Settings());
