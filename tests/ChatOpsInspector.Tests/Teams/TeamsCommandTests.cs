@@ -25,7 +25,8 @@ public sealed class TeamsCommandTests : IAsyncLifetime
         return replies.Select(r => JsonNode.Parse(r.Body)!).ToArray();
     }
 
-    private RecordedRequest[] Posts() => _bf.Connector.Requests.Where(r => r.Method == "POST").ToArray();
+    /// <summary>Posts into existing conversations: replies. (Alert cards for the ingested findings start new threads.)</summary>
+    private RecordedRequest[] Posts() => _bf.Connector.Requests.Where(r => r.Method == "POST" && r.Path.StartsWith("/v3/conversations/", StringComparison.Ordinal)).ToArray();
 
     [Fact]
     public void MentionOfTheBotIsStrippedFromTheCapturedChannelMessage()
