@@ -5,6 +5,7 @@ using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Findings;
 using ChatOpsInspector.Teams;
+using ChatOpsInspector.Tests.Infrastructure;
 using ChatOpsInspector.Workflow;
 
 namespace ChatOpsInspector.Tests.Teams;
@@ -19,47 +20,9 @@ public class AlertCardRendererTests
         string title = "CVE-2024-29069 - snapd",
         string? description = "snapd before 2.62 follows symlinks.",
         Dictionary<string, string>? tags = null,
-        string resourceType = "AWS_EC2_INSTANCE") => new()
-    {
-        Id = "g-0123456789abcdef",
-        Version = 1,
-        Workflow = workflow ?? new WorkflowState(),
-        Meta = new GroupMeta
-        {
-            Owner = "security",
-            VulnerabilityId = "CVE-2024-29069",
-            Title = title,
-            Type = FindingType.PackageVulnerability,
-            Severity = Severity.Critical,
-            InspectorScore = 9.8,
-            Cvss = new CvssScore("3.1", 9.8, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "NVD"),
-            Epss = 0.51,
-            ExploitAvailable = true,
-            FixAvailable = "YES",
-            FixedVersions = ["0:2.63+22.04ubuntu0.1"],
-            Packages = ["snapd"],
-            Description = description,
-            FirstSeenAt = Now.AddDays(-2),
-            SlaDueAt = Now.AddDays(-1),
-            Alerting = true,
-            Region = "eu-central-1",
-            Environment = "prod",
-        },
-        Members = Enumerable.Range(0, resources).Select(i => new GroupMember
-        {
-            FindingArn = $"arn:aws:inspector2:eu-central-1:123456789012:finding/f{i}",
-            ResourceType = resourceType,
-            ResourceId = $"i-{i:x17}",
-            Region = "eu-central-1",
-            AccountId = "123456789012",
-            Status = FindingStatus.Active,
-            Severity = Severity.Critical,
-            InspectorScore = 9.8,
-            Tags = tags ?? new Dictionary<string, string> { ["app"] = "payments" },
-            FirstObservedAt = Now.AddDays(-2),
-            UpdatedAt = Now.AddDays(-1),
-        }).ToArray(),
-    };
+        string resourceType = "AWS_EC2_INSTANCE") => SampleGroups.Critical(
+            Now, "g-0123456789abcdef", "security", firstSeenAgo: TimeSpan.FromDays(2), slaDueIn: TimeSpan.FromDays(-1), epss: 0.51,
+            resources, workflow, title, description, tags, resourceType);
 
     internal static CardViewer Everything(AlertCardView view) => new()
     {
