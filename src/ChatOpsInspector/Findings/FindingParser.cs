@@ -20,6 +20,13 @@ internal static class FindingParser
         var before = errors.Count;
         var r = new Reader(detail, path, errors);
         var arn = r.RequiredString("findingArn");
+        if (arn is not null && (!arn.StartsWith("arn:", StringComparison.Ordinal) || arn.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))))
+        {
+            // The ARN names Redis keys and appears in logs and cards: control characters (ANSI escapes,
+            // NUL) there are an injection, never a real finding.
+            errors.Add($"{path}.findingArn must be an ARN without spaces or control characters.");
+            arn = null;
+        }
         var account = r.RequiredString("awsAccountId");
         var typeText = r.RequiredString("type");
         var severityText = r.RequiredString("severity");

@@ -75,6 +75,20 @@ internal static class InspectorEventParser
 
     private static void AddEvent(JsonElement element, string path, List<InspectorEvent> events, List<string> errors)
     {
+        try
+        {
+            AddEventUnchecked(element, path, events, errors);
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString throws on text JSON can encode but .NET strings cannot hold, e.g. a lone surrogate
+            // escape ("\ud800"): the sender's mistake, so a 400, not a 500.
+            errors.Add($"{path} contains text that is not valid Unicode (a lone surrogate escape).");
+        }
+    }
+
+    private static void AddEventUnchecked(JsonElement element, string path, List<InspectorEvent> events, List<string> errors)
+    {
         if (element.ValueKind != JsonValueKind.Object)
         {
             errors.Add($"{path} must be an EventBridge event object.");

@@ -16,7 +16,8 @@ internal static class RequestBody
         {
             limit.MaxRequestBodySize = maxBytes + 1;
         }
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(maxBytes + 1, context.Request.ContentLength ?? 16 * 1024));
+        // At least one byte: ArrayBufferWriter refuses a capacity of 0, which an empty body's Content-Length gives.
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(context.Request.ContentLength ?? 16 * 1024, 1, maxBytes + 1));
         try
         {
             while (true)

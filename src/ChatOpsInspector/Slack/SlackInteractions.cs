@@ -27,7 +27,8 @@ internal sealed partial class SlackInteractions(
     {
         var form = SlackPayload.Form(SlackRequestFilter.VerifiedBody(context));
         var payload = SlackPayload.ParseObject(form.Field("payload"));
-        if (payload is null || payload["user"]?["id"].Str() is not { Length: > 0 })
+        // "user" must be an object: indexing a string node would throw and answer 500.
+        if (payload is null || payload["user"] is not JsonObject user || user["id"].Str() is not { Length: > 0 })
         {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid interaction", detail: "The payload field is missing or not a Slack interaction.");
         }

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace ChatOpsInspector.Bench.Harness;
+
+/// <summary>
+/// Closed-loop load: <c>concurrency</c> workers send operations 0..count-1 as fast as answers come
+/// back, stopping at <c>count</c> or at the time cap, and record each operation's latency.
+/// </summary>
+internal static class Load
+{
+    public static HttpClient Client(int connections = 64) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = connections,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseProxy = false,
+        UseCookies = false,
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    /// <param name="operation">Sends operation <c>i</c>; returns the HTTP status, or 0 for a connection error.</param>
+    public static async Task<LoadResult> RunAsync(int count, int concurrency, TimeSpan cap, Func<int, Task<int>> operation)
+    {
+        var next = -1;
+        var deadline = Stopwatch.GetTimestamp() + (long)(cap.TotalSeconds * Stopwatch.Frequency);
+        var latencies = new List<long>[concurrency];
+        var statuses = new Dictionary<int, int>[concurrency];
+        var started = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<long>(count / concurrency + 16);
+            var codes = statuses[w] = [];
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= count || Stopwatch.GetTimestamp() > deadline)
+                {
+                    return;
+                }
+                var t0 = Stopwatch.GetTimestamp();
+                int status;
+                try
+                {
+                    status = await operation(i);
+                }
+                catch (HttpRequestException)
+                {
+                    status = 0;
+                }
+                catch (TaskCanceledException)
+                {
+                    status = 0;
+                }
+                mine.Add(Stopwatch.GetTimestamp() - t0);
+                codes[status] = codes.GetValueOrDefault(status) + 1;
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var all = latencies.SelectMany(l => l).ToArray();
+        Array.Sort(all);
+        var merged = new Dictionary<int, int>();
+        foreach (var d in statuses)
+        {
+            foreach (var (code, n) in d)
+            {
+                merged[code] = merged.GetValueOrDefault(code) + n;
+            }
+        }
+        return new LoadResult(all.Length, elapsed, merged, all);
+    }
+}
+
+internal static class PacedLoad
+{
+    /// <summary>
+    /// Open loop: starts operation i at i / rate seconds whatever the answers do, so latency is the
+    /// service's and not the queue a closed loop builds in front of it. At most <paramref name="maxInFlight"/> at once.
+    /// </summary>
+    public static async Task<LoadResult> RunAsync(int count, double perSecond, Func<int, Task<int>> operation, int maxInFlight = 512)
+    {
+        var latencies = new long[count];
+        var statuses = new int[count];
+        var gate = new SemaphoreSlim(maxInFlight);
+        var started = Stopwatch.GetTimestamp();
+        var tasks = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var due = started + (long)(i / perSecond * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var wait = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                if (wait > 2)
+                {
+                    await Task.Delay((int)wait - 1);
+                }
+                else
+                {
+                    Thread.SpinWait(50);
+                }
+            }
+            await gate.WaitAsync();
+            var index = i;
+            tasks.Add(Task.Run(async () =>
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                try
+                {
+                    statuses[index] = await operation(index);
+                }
+                catch (HttpRequestException)
+                {
+                    statuses[index] = 0;
+                }
+                finally
+                {
+                    latencies[index] = Stopwatch.GetTimestamp() - t0;
+                    gate.Release();
+                }
+            }));
+        }
+        await Task.WhenAll(tasks);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Array.Sort(latencies);
+        return new LoadResult(count, elapsed, statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count()), latencies);
+    }
+}
+
+internal sealed record LoadResult(int Done, TimeSpan Elapsed, IReadOnlyDictionary<int, int> Statuses, long[] SortedTicks)
+{
+    public double PerSecond => Done / Elapsed.TotalSeconds;
+
+    public double Ms(double quantile)
+    {
+        if (SortedTicks.Length == 0)
+        {
+            return 0;
+        }
+        var index = (int)Math.Min(SortedTicks.Length - 1, Math.Ceiling(quantile * SortedTicks.Length) - 1);
+        return SortedTicks[Math.Max(0, index)] * 1000.0 / Stopwatch.Frequency;
+    }
+
+    public double MaxMs => SortedTicks.Length == 0 ? 0 : SortedTicks[^1] * 1000.0 / Stopwatch.Frequency;
+
+    public int Count(int status) => Statuses.GetValueOrDefault(status);
+
+    public string StatusText => string.Join(" ", Statuses.OrderBy(s => s.Key).Select(s => $"{(s.Key == 0 ? "conn-error" : s.Key.ToString())}×{s.Value}"));
+}

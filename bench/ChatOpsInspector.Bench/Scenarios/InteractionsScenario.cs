@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Bench.Harness;
+
+namespace ChatOpsInspector.Bench.Scenarios;
+
+/// <summary>
+/// Scenario 4: 2,000 signed block_actions (acknowledge; every group pressed twice by different people)
+/// and 2,000 <c>/vulns NAME</c> commands from 200 concurrent users. Each HTTP answer well inside
+/// Slack's 3 s; each group acknowledged once; one audit record per effective action.
+/// </summary>
+internal static class InteractionsScenario
+{
+    public static async Task<Report> RunAsync(BenchOptions options)
+    {
+        var report = new Report("interactions");
+        var acks = options.Count ?? 2_000;
+        var commands = acks;
+        var concurrency = options.Concurrency ?? 200;
+        var groupsCount = acks / 2;
+        const int users = 200;
+
+        await using var rig = await Rig.StartAsync();
+        var bot = await rig.StartBotAsync();
+        using var http = Load.Client(concurrency);
+
+        // The groups people will press: one finding each, spread over the 20 owners.
+        var specs = Enumerable.Range(0, groupsCount).Select(i => new FindingSpec(
+            FindingId: $"ia-{i:x8}", Cve: $"CVE-2026-{30000 + i / Events.Apps.Length}", InstanceId: $"i-{i:x17}",
+            App: Events.Apps[i % Events.Apps.Length], Padding: 600 + (i * 7919) % 3900)).ToArray();
+        var seeded = await Load.RunAsync(specs.Length, 32, TimeSpan.FromSeconds(60), i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(specs[i])));
+        var groupIds = specs.Select(s => GroupIds.For(s.App, s.Cve)).ToArray();
+        var auditBefore = await AuditAsync(rig);
+
+        var ackTimes = new ConcurrentBag<long>();
+        var cmdTimes = new ConcurrentBag<long>();
+        var ackStatuses = new ConcurrentDictionary<int, int>();
+        var cmdStatuses = new ConcurrentDictionary<int, int>();
+        var result = await Load.RunAsync(acks + commands, concurrency, options.Cap ?? TimeSpan.FromSeconds(120), async i =>
+        {
+            var n = i / 2;
+            var isAck = i % 2 == 0;
+            var user = $"U{(n / 10 + (n >= groupsCount ? 100 : 0)) % users:000}BENCH";
+            var body = isAck
+                ? "payload=" + Uri.EscapeDataString(BlockAction(user, groupIds[n % groupsCount], Events.ChannelOf(specs[n % groupsCount].App), rig.Slack.ResponseUrl($"a{i}"), $"trig-a-{i}"))
+                : SlashCommand(user, Events.Apps[n % Events.Apps.Length], rig.Slack.ResponseUrl($"c{i}"), $"trig-c-{i}");
+            using var request = SlackSigner.Request(bot.BaseUrl + (isAck ? "api/slack/interactions" : "api/slack/commands"), body);
+            var t0 = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            var took = Stopwatch.GetTimestamp() - t0;
+            var status = (int)response.StatusCode;
+            (isAck ? ackTimes : cmdTimes).Add(took);
+            (isAck ? ackStatuses : cmdStatuses).AddOrUpdate(status, 1, (_, c) => c + 1);
+            return status;
+        });
+
+        // Acknowledgements are applied after the answer, by the Slack worker: wait until the audit settles.
+        var settled = await SettleAsync(rig, TimeSpan.FromSeconds(60));
+        var audit = (await AuditAsync(rig)).Skip(auditBefore.Count).ToArray();
+        var ackRecords = audit.Where(r => r.Action.Contains("ack", StringComparison.OrdinalIgnoreCase)).ToArray();
+        var perGroup = ackRecords.GroupBy(r => r.GroupId).ToDictionary(g => g.Key ?? "", g => g.Count());
+        var ackedOnce = groupIds.Count(g => perGroup.GetValueOrDefault(g) == 1);
+        var ackedTwice = perGroup.Count(g => g.Value > 1);
+        var db = await rig.DbAsync();
+        var workflows = await Task.WhenAll(groupIds.Select(g => db.HashGetAsync(Rig.Prefix + "g:" + g, "wf")));
+        var acknowledgedState = workflows.Count(w => !w.IsNull && w.ToString().Contains("acknowledgedBy", StringComparison.OrdinalIgnoreCase));
+
+        report.Add("groups seeded", $"{seeded.Count(202):#,0}");
+        report.Add("requests (200 users, " + concurrency + " concurrent)", result.Done);
+        report.Add("throughput (req/s)", Math.Round(result.PerSecond));
+        AddLatency(report, "block_actions", ackTimes, ackStatuses);
+        AddLatency(report, "/vulns NAME", cmdTimes, cmdStatuses);
+        report.Check("groups acknowledged exactly once (audit)", $"{ackedOnce}/{groupIds.Length}", "all", ackedOnce == groupIds.Length);
+        report.Check("groups with more than one ack record", ackedTwice, "0", ackedTwice == 0);
+        report.Check("groups in acknowledged state", $"{acknowledgedState}/{groupIds.Length}", "all", acknowledgedState == groupIds.Length);
+        report.Add("audit records written", $"{audit.Length:#,0} ({string.Join(", ", audit.GroupBy(r => r.Action).Select(g => $"{g.Key} {g.Count()}"))})");
+        report.Check("audit settled", settled ? "yes" : "no (60 s)", "yes", settled);
+        report.Add("response_url posts received", rig.Slack.ResponseUrlBodies.Count);
+        return report;
+    }
+
+    private static void AddLatency(Report report, string name, ConcurrentBag<long> ticks, ConcurrentDictionary<int, int> statuses)
+    {
+        var sorted = ticks.ToArray();
+        Array.Sort(sorted);
+        double Q(double q) => sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)] * 1000.0 / Stopwatch.Frequency;
+        report.Add($"{name} p50 / p90 / max (ms)", $"{Q(0.5):0.0} / {Q(0.9):0.0} / {(sorted.Length == 0 ? 0 : sorted[^1] * 1000.0 / Stopwatch.Frequency):0.0}");
+        report.Check($"{name} p99 answer (ms)", Math.Round(Q(0.99), 1), "< 50 (Slack allows 3,000)", Q(0.99) < 50);
+        report.Check($"{name} statuses", string.Join(" ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}")), "all 200", statuses.Keys.All(k => k == 200));
+    }
+
+    public static string BlockAction(string user, string groupId, string channel, string responseUrl, string triggerId) => new JsonObject
+    {
+        ["type"] = "block_actions",
+        ["team"] = new JsonObject { ["id"] = "T0BENCH", ["domain"] = "bench" },
+        ["user"] = new JsonObject { ["id"] = user, ["username"] = user.ToLowerInvariant(), ["name"] = user.ToLowerInvariant(), ["team_id"] = "T0BENCH" },
+        ["api_app_id"] = "A0BENCH",
+        ["token"] = "legacy-verification-token-unused",
+        ["container"] = new JsonObject { ["type"] = "message", ["message_ts"] = "1700000000.000100", ["channel_id"] = channel, ["is_ephemeral"] = false },
+        ["trigger_id"] = triggerId,
+        ["channel"] = new JsonObject { ["id"] = channel, ["name"] = "alerts" },
+        ["message"] = new JsonObject { ["type"] = "message", ["ts"] = "1700000000.000100", ["text"] = "card" },
+        ["response_url"] = responseUrl,
+        ["actions"] = new JsonArray(new JsonObject
+        {
+            ["action_id"] = "ack:" + groupId,
+            ["block_id"] = "actions",
+            ["value"] = groupId,
+            ["type"] = "button",
+            ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = "Acknowledge" },
+            ["action_ts"] = "1700000001.000200",
+        }),
+    }.ToJsonString();
+
+    public static string SlashCommand(string user, string text, string responseUrl, string triggerId) =>
+        string.Join('&', new Dictionary<string, string>
+        {
+            ["token"] = "legacy-verification-token-unused",
+            ["team_id"] = "T0BENCH",
+            ["team_domain"] = "bench",
+            ["channel_id"] = "C0COMMANDS",
+            ["channel_name"] = "security",
+            ["user_id"] = user,
+            ["user_name"] = user.ToLowerInvariant(),
+            ["command"] = "/vulns",
+            ["text"] = text,
+            ["api_app_id"] = "A0BENCH",
+            ["response_url"] = responseUrl,
+            ["trigger_id"] = triggerId,
+        }.Select(kv => $"{kv.Key}={Uri.EscapeDataString(kv.Value)}"));
+
+    internal sealed record Audit(string Action, string? GroupId);
+
+    public static async Task<IReadOnlyList<Audit>> AuditAsync(Rig rig)
+    {
+        var db = await rig.DbAsync();
+        var entries = await db.StreamRangeAsync(Rig.Prefix + "audit", "-", "+");
+        return entries.Select(e =>
+        {
+            using var doc = JsonDocument.Parse(e["r"].ToString());
+            string? Field(string name) => doc.RootElement.EnumerateObject()
+                .FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Value is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+            return new Audit(Field("action") ?? "", Field("groupId"));
+        }).ToArray();
+    }
+
+    private static async Task<bool> SettleAsync(Rig rig, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var db = await rig.DbAsync();
+        long last = -1;
+        var stableSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
+        {
+            var length = await db.StreamLengthAsync(Rig.Prefix + "audit");
+            if (length != last)
+            {
+                last = length;
+                stableSince = DateTime.UtcNow;
+            }
+            else if (DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(3))
+            {
+                return true;
+            }
+            await Task.Delay(250);
+        }
+        return false;
+    }
+}
