@@ -6,6 +6,7 @@ using ChatOpsInspector.Operations;
 using ChatOpsInspector.Sla;
 using ChatOpsInspector.Slack;
 using ChatOpsInspector.State;
+using ChatOpsInspector.Teams;
 using ChatOpsInspector.Workflow;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ builder.AddWorkflow();
 builder.AddAws();
 builder.AddSla();
 builder.AddSlack();
+builder.AddTeams();
 
 var app = builder.Build();
 
@@ -27,6 +29,7 @@ app.MapOperations();
 app.MapIngest();
 app.MapAuditExport();
 app.MapSlack();
+app.MapTeams();
 
 app.Run();
 

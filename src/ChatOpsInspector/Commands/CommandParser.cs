@@ -78,6 +78,11 @@ internal static partial class CommandParser
     {
         var tokens = Tokenize(text ?? "");
         var share = tokens.RemoveAll(t => t.Equals("--share", StringComparison.OrdinalIgnoreCase)) > 0;
+        // Messages and mentions say "vulns my-app" where the slash command says "my-app".
+        if (tokens.Count > 0 && tokens[0].TrimStart('/').Equals("vulns", StringComparison.OrdinalIgnoreCase))
+        {
+            tokens.RemoveAt(0);
+        }
         if (tokens.Count == 0)
         {
             return new ParsedCommand(CommandKind.Help) { Share = share };

@@ -120,7 +120,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
             record.Meta.Owner,
             time.GetUtcNow().ToUnixTimeMilliseconds(),
             record.Meta.SlaDueAt.ToUnixTimeMilliseconds(),
-            _options.ClosedGroupTtlDays * 86400 * 4,
+            _options.FindingTtlDays * 86400,
         ];
         var result = (int)await Db.ScriptEvaluateAsync(IngestScript, keys, args);
         return result switch { 1 => IngestOutcome.New, 2 => IngestOutcome.Updated, _ => IngestOutcome.Duplicate };

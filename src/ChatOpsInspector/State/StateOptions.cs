@@ -16,8 +16,8 @@ internal sealed class StateOptions
     /// <summary>How long event ids are remembered for de-duplication (EventBridge redelivers within hours).</summary>
     public int EventDedupHours { get; set; } = 48;
 
-    /// <summary>Audit records older than this are trimmed from the stream.</summary>
-    public int AuditRetentionDays { get; set; } = 400;
+    /// <summary>Days a finding's last <c>updatedAt</c> is remembered, so a late redelivery is still a duplicate.</summary>
+    public int FindingTtlDays { get; set; } = 400;
 
     public bool UseRedis => !string.IsNullOrWhiteSpace(Redis);
 }

@@ -112,10 +112,8 @@ internal sealed partial class SuppressionWorkflow(
             await ScheduleDeleteAsync(group.Id, filter.Arn, transitions.Now, cancellationToken);
             return recorded;
         }
-        await queue.EnqueueAsync(Queues.Remediation,
-            new RemediationJob(RemediationJob.SuppressionExpiry, group.Id) { FilterArn = filter.Arn }.QueueId,
-            new RemediationJob(RemediationJob.SuppressionExpiry, group.Id) { FilterArn = filter.Arn }.ToJson(),
-            expires, cancellationToken);
+        var expiry = new RemediationJob(RemediationJob.SuppressionExpiry, group.Id) { FilterArn = filter.Arn };
+        await queue.EnqueueAsync(Queues.Remediation, expiry.QueueId, expiry.ToJson(), expires, cancellationToken);
         return recorded;
     }
 

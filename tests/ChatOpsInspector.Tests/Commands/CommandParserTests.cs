@@ -11,6 +11,17 @@ public class CommandParserTests
     [InlineData("HELP")]
     public void EmptyOrHelpAsksForHelp(string text) => Assert.Equal(CommandKind.Help, CommandParser.Parse(text).Kind);
 
+    [Theory]
+    [InlineData("vulns my-app")]
+    [InlineData("/vulns my-app")]
+    [InlineData("VULNS my-app")]
+    public void TypedMessagesMayStartWithVulns(string text)
+    {
+        var parsed = CommandParser.Parse(text);
+        Assert.Equal(CommandKind.Owner, parsed.Kind);
+        Assert.Equal("my-app", parsed.Owner);
+    }
+
     [Fact]
     public void BareNameListsThatOwner()
     {

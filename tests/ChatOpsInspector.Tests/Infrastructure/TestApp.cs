@@ -31,6 +31,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
             ["Dispatch:RetryBackoff"] = "00:00:00.100",
             ["Dispatch:ErrorBackoff"] = "00:00:00.100",
             ["Logging:LogLevel:Default"] = "Warning",
+            // A closed loopback port unless a test brings its own fake: no test can reach real AWS.
+            ["Aws:Inspector2:ServiceUrl"] = "http://127.0.0.1:9/",
+            ["Aws:Ssm:ServiceUrl"] = "http://127.0.0.1:9/",
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -3,6 +3,7 @@ using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Findings;
 using ChatOpsInspector.Slack;
+using ChatOpsInspector.Tests.Infrastructure;
 using ChatOpsInspector.Workflow;
 
 namespace ChatOpsInspector.Tests.Slack;
@@ -18,48 +19,9 @@ public class SlackCardsTests
         string resourceType = ResourceTypes.Ec2Instance,
         Dictionary<string, string>? tags = null,
         WorkflowState? workflow = null,
-        string vulnerabilityId = "CVE-2024-29069") => new()
-    {
-        Id = "3f9a1c2b7d",
-        Version = 1,
-        Workflow = workflow ?? new WorkflowState(),
-        Meta = new GroupMeta
-        {
-            Owner = "payments",
-            VulnerabilityId = vulnerabilityId,
-            Title = title,
-            Type = FindingType.PackageVulnerability,
-            Severity = Severity.Critical,
-            InspectorScore = 9.8,
-            Cvss = new CvssScore("3.1", 9.8, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "NVD"),
-            Epss = 0.42,
-            ExploitAvailable = true,
-            FixAvailable = "YES",
-            FixedVersions = ["0:2.63+22.04ubuntu0.1"],
-            Packages = ["snapd"],
-            Description = description,
-            FirstSeenAt = Now.AddHours(-3),
-            SlaDueAt = Now.AddHours(21),
-            Alerting = true,
-            Environment = "prod",
-            SlackChannel = "C0123456789",
-            Region = "eu-central-1",
-        },
-        Members = Enumerable.Range(0, resources).Select(i => new GroupMember
-        {
-            FindingArn = $"arn:aws:inspector2:eu-central-1:123456789012:finding/{i}",
-            ResourceType = resourceType,
-            ResourceId = $"i-{i:x17}",
-            Region = "eu-central-1",
-            AccountId = "123456789012",
-            Status = FindingStatus.Active,
-            Severity = Severity.Critical,
-            InspectorScore = 9.8,
-            Tags = tags ?? new Dictionary<string, string> { ["app"] = "payments" },
-            FirstObservedAt = Now.AddHours(-3),
-            UpdatedAt = Now.AddHours(-1),
-        }).ToArray(),
-    };
+        string vulnerabilityId = "CVE-2024-29069") => SampleGroups.Critical(
+            Now, "3f9a1c2b7d", "payments", firstSeenAgo: TimeSpan.FromHours(3), slaDueIn: TimeSpan.FromHours(21), epss: 0.42,
+            resources, workflow, title, description, tags, resourceType, vulnerabilityId, slackChannel: "C0123456789");
 
     private static string AllText(JsonArray blocks) => string.Join("\n", Texts(blocks));
 

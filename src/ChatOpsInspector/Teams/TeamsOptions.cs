@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsInspector.Teams;
+
+/// <summary>Section <c>Teams</c>: the Azure Bot registration and where its protocol endpoints live.</summary>
+internal sealed class TeamsOptions
+{
+    public const string Section = "Teams";
+    public const string BotFrameworkMetadataUrl = "https://login.botframework.com/v1/.well-known/openidconfiguration";
+    public const string BotFrameworkIssuer = "https://api.botframework.com";
+    public const string BotFrameworkScope = "https://api.botframework.com/.default";
+
+    /// <summary>Microsoft App ID of the Azure Bot. Empty: Teams is off (inbound is refused, nothing is posted).</summary>
+    public string? AppId { get; set; }
+
+    /// <summary>Client secret of the app registration.</summary>
+    public string? AppPassword { get; set; }
+
+    /// <summary>Tenant of a single-tenant bot; empty for multi-tenant (token authority botframework.com).</summary>
+    public string? TenantId { get; set; }
+
+    public string OpenIdMetadataUrl { get; set; } = BotFrameworkMetadataUrl;
+
+    /// <summary>OAuth token endpoint override (proxies, tests). Empty: Microsoft Entra ID via MSAL.</summary>
+    public string? TokenEndpoint { get; set; }
+
+    /// <summary>
+    /// Service URLs the bot may call with its token: host names, <c>*.suffix</c> wildcards (HTTPS only), or
+    /// a full <c>scheme://host:port</c> origin. Empty: <see cref="ServiceUrlPolicy.Defaults"/>.
+    /// </summary>
+    public List<string> AllowedServiceUrls { get; set; } = [];
+
+    /// <summary>Tenant ids whose activities are accepted. Empty: any tenant.</summary>
+    public List<string> AllowedTenants { get; set; } = [];
+
+    /// <summary>Tolerance for clock differences when checking token lifetimes; at most 5 minutes.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    public long MaxBodyBytes { get; set; } = 256 * 1024;
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AppId);
+}
+
+internal sealed class TeamsOptionsValidator : IValidateOptions<TeamsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TeamsOptions options)
+    {
+        if (!options.IsConfigured)
+        {
+            return ValidateOptionsResult.Success;
+        }
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.AppPassword))
+        {
+            errors.Add("Teams:AppPassword is required when Teams:AppId is set.");
+        }
+        if (!IsSafeEndpoint(options.OpenIdMetadataUrl))
+        {
+            errors.Add("Teams:OpenIdMetadataUrl must be an https URL (http only on 127.0.0.1/localhost).");
+        }
+        if (!string.IsNullOrWhiteSpace(options.TokenEndpoint) && !IsSafeEndpoint(options.TokenEndpoint))
+        {
+            errors.Add("Teams:TokenEndpoint must be an https URL (http only on 127.0.0.1/localhost).");
+        }
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            errors.Add("Teams:ClockSkew must be between 0 and 00:05:00.");
+        }
+        if (options.MaxBodyBytes <= 0)
+        {
+            errors.Add("Teams:MaxBodyBytes must be positive.");
+        }
+        foreach (var pattern in options.AllowedServiceUrls.Where(p => !ServiceUrlPolicy.IsValidPattern(p)))
+        {
+            errors.Add($"Teams:AllowedServiceUrls entry '{pattern}' is neither a host name, a *.suffix wildcard nor a scheme://host[:port] origin.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    internal static bool IsSafeEndpoint(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+}

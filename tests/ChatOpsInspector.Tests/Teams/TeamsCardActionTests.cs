@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Tests.Infrastructure;
+
+namespace ChatOpsInspector.Tests.Teams;
+
+public sealed class TeamsCardActionTests : IAsyncLifetime
+{
+    private BotFramework _bf = null!;
+    private TestApp _app = null!;
+    private string _groupId = "";
+
+    public async Task InitializeAsync()
+    {
+        _bf = await BotFramework.StartAsync();
+        _app = new TestApp(_bf.Settings());
+        await _app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString());
+        _groupId = Assert.Single(await _app.Service<AlertQueries>().GroupsAsync("security", default)).Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _bf.DisposeAsync();
+    }
+
+    private async Task<JsonNode> InvokeAsync(string verb, JsonObject? inputs = null, string user = BotFramework.MemberAad)
+    {
+        var data = new JsonObject { ["groupId"] = _groupId };
+        foreach (var (k, v) in inputs ?? [])
+        {
+            data[k] = v?.DeepClone();
+        }
+        var response = await _bf.SendAsync(_app, _bf.Invoke(verb, data, user));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    private static JsonNode AssertCard(JsonNode response)
+    {
+        Assert.Equal(200, response["statusCode"]!.GetValue<int>());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", response["type"]!.GetValue<string>());
+        Schemas.AssertValidCard(response["value"]);
+        return response["value"]!;
+    }
+
+    private static string[] ButtonTitles(JsonNode card) =>
+        card["actions"]?.AsArray().Select(a => a!["title"]!.GetValue<string>()).ToArray() ?? [];
+
+    public static TheoryData<string, string> Actions => new()
+    {
+        { "refresh", "" },
+        { "ack", "" },
+        { "assign", """{"assignee":"me"}""" },
+        { "assign", """{"assignee":"ana@example.com"}""" },
+        { "suppress", """{"reason":"accepted risk until the vendor ships","expiry":"30"}""" },
+        { "suppress", """{"reason":"accepted","expiry":"30","expiryDate":"{in60days}"}""" },
+        { "unsuppress", "" },
+        { "patch", "" },
+        { "approve", """{"patchRequestId":"p-1"}""" },
+        { "reject", """{"patchRequestId":"p-1","reason":"not in the change window"}""" },
+        { "isolate", "" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Actions))]
+    public async Task EachActionAnswersWithASchemaValidRefreshedCard(string verb, string inputs)
+    {
+        inputs = inputs.Replace("{in60days}", DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd"), StringComparison.Ordinal);
+        var response = await InvokeAsync(verb, inputs.Length == 0 ? null : JsonNode.Parse(inputs)!.AsObject(), BotFramework.SuppressorAad);
+
+        var card = AssertCard(response);
+        Assert.Equal("refresh", card["refresh"]!["action"]!["verb"]!.GetValue<string>());
+        Assert.Equal(_groupId, card["refresh"]!["action"]!["data"]!["groupId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AcknowledgeChangesTheStateAndSaysSo()
+    {
+        var card = AssertCard(await InvokeAsync("ack", user: BotFramework.MemberAad));
+
+        Assert.Contains("You acknowledged CVE-2024-29069", card.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Acknowledge", ButtonTitles(card));
+        var group = (await _app.Service<AlertQueries>().FindAsync(_groupId, default)).Single();
+        Assert.Equal(BotFramework.MemberAad, group.Workflow.AcknowledgedBy!.UserId);
+        Assert.Equal("teams", group.Workflow.AcknowledgedBy.Platform);
+    }
+
+    [Fact]
+    public async Task AssignToMeAssignsTheClicker()
+    {
+        AssertCard(await InvokeAsync("assign", new JsonObject { ["assignee"] = "me" }, BotFramework.MemberAad));
+
+        var group = (await _app.Service<AlertQueries>().FindAsync(_groupId, default)).Single();
+        Assert.Equal(BotFramework.MemberAad, group.Workflow.AssignedTo!.UserId);
+    }
+
+    [Fact]
+    public async Task SuppressorSeesSuppressButOthersDoNot()
+    {
+        var suppressor = AssertCard(await InvokeAsync("refresh", user: BotFramework.SuppressorAad));
+        var member = AssertCard(await InvokeAsync("refresh", user: BotFramework.MemberAad));
+
+        Assert.Contains("Suppress…", ButtonTitles(suppressor));
+        Assert.DoesNotContain("Suppress…", ButtonTitles(member));
+        Assert.Contains("Acknowledge", ButtonTitles(member));
+    }
+
+    [Fact]
+    public async Task SuppressorConfiguredByEmailIsRecognisedThroughTheMemberList()
+    {
+        _bf.MemberEmail = "Sec-Lead@example.com";
+        const string someone = "d0000000-0000-4000-8000-000000000042";
+
+        var first = AssertCard(await InvokeAsync("refresh", user: someone));
+        var second = AssertCard(await InvokeAsync("refresh", user: someone));
+
+        Assert.Contains("Suppress…", ButtonTitles(first));
+        Assert.Contains("Suppress…", ButtonTitles(second));
+        Assert.Single(_bf.Connector.Requests, r => r.Method == "GET" && r.Path.Contains("/members/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task UnauthorisedUserGetsACardSayingWhoMaySuppress()
+    {
+        var card = AssertCard(await InvokeAsync("suppress", new JsonObject { ["reason"] = "meh", ["expiry"] = "7" }, BotFramework.MemberAad));
+
+        Assert.Contains("Only the suppressors of security", card.ToJsonString(), StringComparison.Ordinal);
+        var group = (await _app.Service<AlertQueries>().FindAsync(_groupId, default)).Single();
+        Assert.Equal(global::ChatOpsInspector.Workflow.GroupState.New, group.Workflow.State);
+    }
+
+    [Theory]
+    [InlineData("suppress", """{"expiry":"30"}""", "reason is required")]
+    [InlineData("suppress", """{"reason":"x","expiry":"45"}""", "7, 30 or 90")]
+    [InlineData("suppress", """{"reason":"x","expiryDate":"2001-01-01"}""", "in the future")]
+    [InlineData("suppress", """{"reason":"x","expiryDate":"tomorrow"}""", "2026-12-31")]
+    [InlineData("assign", "{}", "Pick a person")]
+    [InlineData("approve", "{}", "which patch request")]
+    [InlineData("explode", "{}", "Unknown action")]
+    public async Task BadInputIsAnsweredWithAnErrorObject(string verb, string inputs, string message)
+    {
+        var response = await InvokeAsync(verb, JsonNode.Parse(inputs)!.AsObject(), BotFramework.SuppressorAad);
+
+        Assert.Equal(400, response["statusCode"]!.GetValue<int>());
+        Assert.Equal("application/vnd.microsoft.error", response["type"]!.GetValue<string>());
+        Assert.Equal("BadRequest", response["value"]!["code"]!.GetValue<string>());
+        Assert.Contains(message, response["value"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CardFromSomethingElseIsABadRequest()
+    {
+        var fixture = JsonNode.Parse(Fixtures.Read("teams", "invoke-adaptiveCard-action.teams-net-test.json"))!.AsObject();
+        fixture["serviceUrl"] = _bf.ServiceUrl;
+
+        var response = await _bf.SendAsync(_app, fixture);
+
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(400, body["statusCode"]!.GetValue<int>());
+        Assert.Equal("application/vnd.microsoft.error", body["type"]!.GetValue<string>());
+    }
+}
