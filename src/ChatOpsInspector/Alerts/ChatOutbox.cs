@@ -8,7 +8,7 @@ namespace ChatOpsInspector.Alerts;
 /// Durable queue of chat messages that are not the card itself: thread notes (patch progress,
 /// reminders, escalations), approval requests and digests. Sent by <see cref="AlertDispatcher"/>.
 /// </summary>
-internal sealed class ChatOutbox(IWorkQueue queue, TimeProvider time)
+internal sealed class ChatOutbox(IWorkQueue queue, IKeyValueStore values, TimeProvider time)
 {
     /// <summary>Queues a note in the group's card thread on every platform the group is posted to.</summary>
     public Task EnqueueThreadNoteAsync(string groupId, ChatNote note, CancellationToken cancellationToken, string? dedupKey = null) =>
@@ -22,13 +22,23 @@ internal sealed class ChatOutbox(IWorkQueue queue, TimeProvider time)
     /// <paramref name="dedupKey"/> makes the message idempotent: enqueuing the same key twice sends once
     /// (a reminder fired by two replicas, a retried request).
     /// </summary>
-    private Task EnqueueAsync(OutboxMessage message, string? dedupKey, CancellationToken cancellationToken) =>
-        queue.EnqueueAsync(
+    private async Task EnqueueAsync(OutboxMessage message, string? dedupKey, CancellationToken cancellationToken)
+    {
+        // Replacing a queued item would re-send one that is being sent right now, so a key is claimed once.
+        if (dedupKey is not null && !await values.TrySetIfAbsentAsync("outbox-key:" + dedupKey, "1", DedupMemory, cancellationToken))
+        {
+            return;
+        }
+        await queue.EnqueueAsync(
             Queues.Outbox,
             dedupKey ?? Guid.NewGuid().ToString("n"),
             JsonSerializer.Serialize(message with { CreatedAt = time.GetUtcNow() }, OutboxJson.Default.OutboxMessage),
             time.GetUtcNow(),
             cancellationToken);
+    }
+
+    /// <summary>How long a dedup key is remembered: longer than any retry or replica race that could repeat it.</summary>
+    private static readonly TimeSpan DedupMemory = TimeSpan.FromDays(7);
 }
 
 internal sealed record OutboxMessage

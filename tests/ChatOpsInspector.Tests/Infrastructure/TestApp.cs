@@ -58,10 +58,15 @@ public sealed class TestApp : WebApplicationFactory<Program>
         }
     }
 
-    /// <summary>An HTTP client over real sockets to the bot.</summary>
+    private readonly Lock _start = new();
+
+    /// <summary>An HTTP client over real sockets to the bot; safe to call from concurrent tasks.</summary>
     public HttpClient Client()
     {
-        StartServer();
+        lock (_start)
+        {
+            StartServer();
+        }
         return CreateClient();
     }
 
@@ -96,7 +101,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the timeout.</summary>
-    public static async Task Eventually(Func<Task<bool>> condition, string what, int timeoutMs = 10_000)
+    public static async Task Eventually(Func<Task<bool>> condition, string what, int timeoutMs = 30_000)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
         while (DateTime.UtcNow < deadline)
