@@ -9,7 +9,7 @@ namespace ChatOpsInspector.Tests.Infrastructure;
 /// A real <c>redis-server</c> on a free loopback port, started by the test and killed after it.
 /// Each test isolates itself with its own key prefix, so one server serves a whole test class.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public class RedisServer : IAsyncLifetime
 {
     private Process? _process;
 
@@ -28,11 +28,15 @@ public sealed class RedisServer : IAsyncLifetime
         var binary = File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
         var start = new ProcessStartInfo(binary)
         {
-            ArgumentList = { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes" },
+            ArgumentList = { "--port", Port.ToString(), "--bind", "127.0.0.1", "--protected-mode", "yes" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var argument in PersistenceArguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
         try
         {
             _process = Process.Start(start)!;
@@ -57,6 +61,10 @@ public sealed class RedisServer : IAsyncLifetime
             {
                 await Task.Delay(50);
             }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("LOADING", StringComparison.Ordinal))
+            {
+                await Task.Delay(50);
+            }
         }
         throw new InvalidOperationException($"redis-server did not start on port {Port}.");
     }
@@ -72,11 +80,14 @@ public sealed class RedisServer : IAsyncLifetime
         _process = null;
     }
 
-    public Task DisposeAsync()
+    public virtual Task DisposeAsync()
     {
         Stop();
         return Task.CompletedTask;
     }
+
+    /// <summary>How the server keeps data; by default not at all (tests own their keys and start empty).</summary>
+    protected virtual IEnumerable<string> PersistenceArguments => ["--save", "", "--appendonly", "no"];
 
     public static int FreePort()
     {
