@@ -26,7 +26,7 @@ text = open(sys.argv[1], encoding="utf-8").read()
 m = re.search(r'<Counters[^>]*', text)
 if m:
     attrs = dict(re.findall(r'(\w+)="(\d+)"', m.group(0)))
-    skipped = int(attrs.get("notExecuted", 0))
+    skipped = int(attrs.get("total", 0)) - int(attrs.get("executed", attrs.get("total", 0)))
     print(f"{attrs.get('passed', 0)} passed, {attrs.get('failed', 0)} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
 fi
