@@ -51,10 +51,10 @@ internal sealed partial class PatchWorkflow(
         {
             managed = await runbooks.DescribeManagedInstancesAsync(instances.Take(200).ToArray(), cancellationToken);
         }
-        catch (Exception ex) when (IsAwsFailure(ex))
+        catch (Exception ex) when (AwsFailures.Is(ex))
         {
             LogAwsFailed(ex, "DescribeInstanceInformation", snapshot.Id);
-            return TriageResult.Refused($"Could not check SSM for these instances: {ErrorText(ex)}.", snapshot);
+            return TriageResult.Refused($"Could not check SSM for these instances: {AwsFailures.Describe(ex)}.", snapshot);
         }
         var online = managed.Online;
         if (online.Count == 0)
@@ -166,21 +166,21 @@ internal sealed partial class PatchWorkflow(
             var command = await runbooks.SendPatchCommandAsync(patchRequest.InstanceIds, comment.Length > 100 ? comment[..100] : comment, cancellationToken: cancellationToken);
             return await RecordStartedAsync(group.Id, request.Actor, patchRequest.Id, command.CommandId, command.RequestId, cancellationToken);
         }
-        catch (Exception ex) when (IsAwsFailure(ex))
+        catch (Exception ex) when (AwsFailures.Is(ex))
         {
             LogAwsFailed(ex, patchRequest.Kind == "isolate" ? "StartAutomationExecution" : "SendCommand", group.Id);
             await transitions.ApplyAsync(group.Id, Actor.System, (g, _) =>
                 g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == patchRequest.Id && p.CommandId is null
-                    ? new Decision(wf with { State = p.PreviousState, Patch = p with { Progress = null } }, "Patch failed to start", ErrorText(ex), "")
+                    ? new Decision(wf with { State = p.PreviousState, Patch = p with { Progress = null } }, "Patch failed to start", AwsFailures.Describe(ex), "")
                     {
                         AuditAction = "patch_failed_to_start",
                         Outcome = "failed",
-                        AwsRequestId = (ex as AwsServiceException)?.RequestId,
+                        AwsRequestId = AwsFailures.RequestId(ex),
                     }
                     : Decision.Refuse("already moved on"), cancellationToken);
-            await outbox.EnqueueThreadNoteAsync(group.Id, new ChatNote($"The {patchRequest.Kind} of {group.VulnerabilityId} could not start: {ErrorText(ex)}"),
+            await outbox.EnqueueThreadNoteAsync(group.Id, new ChatNote($"The {patchRequest.Kind} of {group.VulnerabilityId} could not start: {AwsFailures.Describe(ex)}"),
                 cancellationToken, dedupKey: $"patch-failed:{patchRequest.Id}");
-            return TriageResult.Refused($"Approved, but SSM refused to start: {ErrorText(ex)}.", group);
+            return TriageResult.Refused($"Approved, but SSM refused to start: {AwsFailures.Describe(ex)}.", group);
         }
     }
 
@@ -330,17 +330,6 @@ internal sealed partial class PatchWorkflow(
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(requestId + "/" + instance));
         return new Guid(hash.AsSpan(0, 16));
     }
-
-    private static bool IsAwsFailure(Exception ex) =>
-        ex is AwsServiceException or AwsCredentialsUnavailableException or HttpRequestException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException;
-
-    private static string ErrorText(Exception ex) => ex switch
-    {
-        AwsServiceException aws => $"{aws.ErrorCode} ({aws.Message})",
-        Amazon.Runtime.AmazonServiceException sdk => $"{sdk.ErrorCode} ({sdk.Message})",
-        AwsCredentialsUnavailableException => "no AWS credentials are available to the bot",
-        _ => ex.Message,
-    };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed for group {GroupId}")]
     private partial void LogAwsFailed(Exception ex, string operation, string groupId);

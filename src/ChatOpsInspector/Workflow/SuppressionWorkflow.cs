@@ -91,11 +91,11 @@ internal sealed partial class SuppressionWorkflow(
                 },
             }, cancellationToken);
         }
-        catch (Exception ex) when (ex is AwsServiceException or AwsCredentialsUnavailableException or HttpRequestException)
+        catch (Exception ex) when (AwsFailures.Is(ex))
         {
             LogFilterFailed(ex, group.Id, group.Owner);
-            await RevertAsync(group.Id, request.Actor, $"Inspector refused the suppression filter: {ErrorText(ex)}", ex, cancellationToken);
-            return TriageResult.Refused($"Could not suppress in Inspector: {ErrorText(ex)}. Nothing was changed.", group);
+            await RevertAsync(group.Id, request.Actor, $"Inspector refused the suppression filter: {AwsFailures.Describe(ex)}", ex, cancellationToken);
+            return TriageResult.Refused($"Could not suppress in Inspector: {AwsFailures.Describe(ex)}. Nothing was changed.", group);
         }
 
         var recorded = await transitions.ApplyAsync(group.Id, request.Actor, (g, _) =>
@@ -189,19 +189,12 @@ internal sealed partial class SuppressionWorkflow(
                 {
                     AuditAction = "suppress_failed",
                     Outcome = "failed",
-                    AwsRequestId = (error as AwsServiceException)?.RequestId,
+                    AwsRequestId = AwsFailures.RequestId(error),
                 }
                 : Decision.Refuse("nothing to revert"), cancellationToken);
 
     private Task AuditAsync(string groupId, string action, string detail, string? requestId, CancellationToken cancellationToken) =>
         transitions.AuditAsync(groupId, action, detail, requestId, cancellationToken);
-
-    private static string ErrorText(Exception ex) => ex switch
-    {
-        AwsServiceException aws => $"{aws.ErrorCode} ({aws.Message})",
-        AwsCredentialsUnavailableException => "no AWS credentials are available to the bot",
-        _ => ex.Message,
-    };
 
     private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
