@@ -86,6 +86,7 @@ internal sealed partial class AlertDispatcher(
             return;
         }
         group = await reconciler.ReconcileAsync(group, cancellationToken);
+        store.RememberSummary(group);
         foreach (var observer in _observers)
         {
             try
@@ -113,7 +114,7 @@ internal sealed partial class AlertDispatcher(
             return;
         }
 
-        TimeSpan? retryIn = null;
+        DateTimeOffset? retryAt = null;
         foreach (var adapter in _adapters)
         {
             var channel = ChannelOf(adapter, group, route);
@@ -122,9 +123,9 @@ internal sealed partial class AlertDispatcher(
                 continue;
             }
             var existing = group.Cards.GetValueOrDefault(adapter.Platform);
-            if (!await TakeChannelSlotAsync(adapter.Platform, channel, cancellationToken))
+            if (await ChannelSlotAsync(adapter.Platform, channel, "g:" + group.Id, cancellationToken) is { } slot)
             {
-                retryIn = Min(retryIn, _options.ChannelInterval);
+                retryAt = Min(retryAt, slot);
                 continue;
             }
             var card = AlertCardBuilder.Build(group, time.GetUtcNow());
@@ -141,7 +142,7 @@ internal sealed partial class AlertDispatcher(
                     LogPosted(group.Id, group.Owner, adapter.Platform, channel);
                     break;
                 case ChatOutcome.RetryLater:
-                    retryIn = Min(retryIn, result.RetryAfter ?? _options.RetryBackoff);
+                    retryAt = Min(retryAt, time.GetUtcNow() + (result.RetryAfter ?? _options.RetryBackoff));
                     LogRetry(adapter.Platform, operation, group.Id, result.Error, result.RetryAfter ?? _options.RetryBackoff);
                     break;
                 case ChatOutcome.Failed:
@@ -149,9 +150,9 @@ internal sealed partial class AlertDispatcher(
                     break;
             }
         }
-        if (retryIn is { } delay)
+        if (retryAt is { } due)
         {
-            await queue.RescheduleAsync(Queues.Groups, item, time.GetUtcNow() + delay, cancellationToken);
+            await queue.RescheduleAsync(Queues.Groups, item, due, cancellationToken);
         }
         else
         {
@@ -170,7 +171,7 @@ internal sealed partial class AlertDispatcher(
         var group = message.GroupId is null ? null : await store.GetGroupAsync(message.GroupId, cancellationToken);
         var route = group is null ? null : router.FindOwner(group.Owner);
         var delivered = message.Delivered.ToList();
-        TimeSpan? retryIn = null;
+        DateTimeOffset? retryAt = null;
         var note = new ChatNote(message.Text, message.Mentions);
         foreach (var adapter in _adapters)
         {
@@ -184,7 +185,7 @@ internal sealed partial class AlertDispatcher(
             {
                 // The group's card is still queued behind the channel's rate limit or a retry: posted now,
                 // the note (an SLA reminder fired at once for an old finding) would land outside its thread.
-                retryIn = Min(retryIn, _options.ChannelInterval > TimeSpan.Zero ? _options.ChannelInterval : _options.RetryBackoff);
+                retryAt = Min(retryAt, time.GetUtcNow() + (_options.ChannelInterval > TimeSpan.Zero ? _options.ChannelInterval : _options.RetryBackoff));
                 continue;
             }
             var channel = message.Channel ?? thread?.Channel ?? (group is null ? null : ChannelOf(adapter, group, route));
@@ -192,9 +193,9 @@ internal sealed partial class AlertDispatcher(
             {
                 continue;
             }
-            if (!await TakeChannelSlotAsync(adapter.Platform, channel, cancellationToken))
+            if (await ChannelSlotAsync(adapter.Platform, channel, "o:" + item.Id, cancellationToken) is { } slot)
             {
-                retryIn = Min(retryIn, _options.ChannelInterval);
+                retryAt = Min(retryAt, slot);
                 continue;
             }
             var result = await adapter.PostNoteAsync(channel, thread, note, cancellationToken);
@@ -205,7 +206,7 @@ internal sealed partial class AlertDispatcher(
                     delivered.Add(adapter.Platform);
                     break;
                 case ChatOutcome.RetryLater:
-                    retryIn = Min(retryIn, result.RetryAfter ?? _options.RetryBackoff);
+                    retryAt = Min(retryAt, time.GetUtcNow() + (result.RetryAfter ?? _options.RetryBackoff));
                     break;
                 case ChatOutcome.Failed:
                     delivered.Add(adapter.Platform);
@@ -213,11 +214,11 @@ internal sealed partial class AlertDispatcher(
                     break;
             }
         }
-        if (retryIn is { } delay)
+        if (retryAt is { } due)
         {
             var remaining = message with { Delivered = delivered };
             await queue.EnqueueAsync(Queues.Outbox, item.Id, JsonSerializer.Serialize(remaining, OutboxJson.Default.OutboxMessage),
-                time.GetUtcNow() + delay, cancellationToken);
+                due, cancellationToken);
         }
         else
         {
@@ -260,11 +261,22 @@ internal sealed partial class AlertDispatcher(
         ?? (route is null ? null : adapter.ChannelFor(route))
         ?? adapter.ChannelFor(new OwnerRoute(group.Owner, group.Meta.SlackChannel, group.Meta.TeamsChannel, [], [], [], group.Meta.Environment, "stored"));
 
-    /// <summary>A shared slot per channel so that all replicas together stay under the platform's rate limit.</summary>
-    private Task<bool> TakeChannelSlotAsync(string platform, string channel, CancellationToken cancellationToken) =>
-        _options.ChannelInterval <= TimeSpan.Zero
-            ? Task.FromResult(true)
-            : values.TrySetIfAbsentAsync($"rate:{platform}:{channel}", "1", _options.ChannelInterval, cancellationToken);
+    /// <summary>
+    /// Null when the call may go now; otherwise the time of the slot held for this item. Slots are shared
+    /// by all replicas, so together they stay under the platform's per-channel rate limit. Holding the
+    /// next free slot and coming back exactly then means a queued card is read twice, not once per
+    /// interval while it waits.
+    /// </summary>
+    private async Task<DateTimeOffset?> ChannelSlotAsync(string platform, string channel, string holder, CancellationToken cancellationToken)
+    {
+        if (_options.ChannelInterval <= TimeSpan.Zero)
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        var slot = await values.ReserveSlotAsync($"{platform}:{channel}", holder, _options.ChannelInterval, now, cancellationToken);
+        return slot <= now ? null : slot;
+    }
 
     private async Task RecordFailureAsync(string platform, string operation, string channel, string? groupId, string? owner, string? error, CancellationToken cancellationToken)
     {
@@ -285,7 +297,7 @@ internal sealed partial class AlertDispatcher(
         }, cancellationToken);
     }
 
-    private static TimeSpan? Min(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x < b ? x : b;
 
     private async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -17,6 +17,12 @@ internal sealed record AlertGroup
     /// <summary>Compare-and-set version of <see cref="Workflow"/>.</summary>
     public required long Version { get; init; }
 
+    /// <summary>Counts the findings stored into the group; with <see cref="Version"/> it stamps the group's content.</summary>
+    public long Revision { get; init; }
+
+    /// <summary>Changes whenever anything a <see cref="GroupSummary"/> shows may have changed.</summary>
+    public string Stamp => $"{Revision}:{Version}";
+
     public IReadOnlyDictionary<string, ChatMessageRef> Cards { get; init; } = new Dictionary<string, ChatMessageRef>();
 
     public string Owner => Meta.Owner;

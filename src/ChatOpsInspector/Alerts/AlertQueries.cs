@@ -8,23 +8,22 @@ internal sealed class AlertQueries(IAlertStore store)
 {
     private const int ReadBatch = 256;
 
-    /// <summary>All of an owner's groups (open and closed), worst first.</summary>
-    public async Task<IReadOnlyList<AlertGroup>> GroupsAsync(string owner, CancellationToken cancellationToken)
-    {
-        var ids = await store.GroupIdsAsync(owner, cancellationToken);
-        var groups = new List<AlertGroup>(ids.Count);
-        // Reads issued together share round trips on Redis's multiplexed connection; one after another,
-        // /vulns NAME paid one round trip per group and took seconds under load (bench: interactions).
-        foreach (var chunk in ids.Chunk(ReadBatch))
-        {
-            var read = await Task.WhenAll(chunk.Select(id => store.GetGroupAsync(id, cancellationToken)));
-            groups.AddRange(read.OfType<AlertGroup>());
-        }
-        return WorstFirst(groups);
-    }
+    /// <summary>A page of a list: how many matched, and the first of them, worst first, read in full.</summary>
+    internal sealed record Page(int Total, IReadOnlyList<AlertGroup> First);
 
-    public async Task<IReadOnlyList<AlertGroup>> OpenGroupsAsync(string owner, CancellationToken cancellationToken) =>
-        (await GroupsAsync(owner, cancellationToken)).Where(g => g.Workflow.IsOpen).ToArray();
+    /// <summary>All of an owner's groups (open and closed), worst first.</summary>
+    public async Task<IReadOnlyList<AlertGroup>> GroupsAsync(string owner, CancellationToken cancellationToken) =>
+        WorstFirst(await ReadAsync(await store.GroupIdsAsync(owner, cancellationToken), cancellationToken));
+
+    /// <summary>
+    /// The owner's open groups, worst first: chosen from the summaries, so only the <paramref name="max"/>
+    /// shown are read in full.
+    /// </summary>
+    public async Task<Page> OpenGroupsAsync(string owner, int max, CancellationToken cancellationToken)
+    {
+        var open = GroupSummary.WorstFirst((await store.GroupSummariesAsync(owner, cancellationToken)).Where(s => s.IsOpen), s => s);
+        return new Page(open.Length, await ReadOpenAsync(open.Take(max), cancellationToken));
+    }
 
     public async Task<IReadOnlyList<AlertGroup>> AllGroupsAsync(CancellationToken cancellationToken)
     {
@@ -33,10 +32,15 @@ internal sealed class AlertQueries(IAlertStore store)
         return WorstFirst(perOwner.SelectMany(g => g));
     }
 
-    public async Task<IReadOnlyList<AlertGroup>> AssignedToAsync(Actor person, CancellationToken cancellationToken) =>
-        (await AllGroupsAsync(cancellationToken))
-            .Where(g => g.Workflow.IsOpen && g.Workflow.AssignedTo is { } a && a.SamePersonAs(person))
-            .ToArray();
+    /// <summary>Open groups assigned to <paramref name="person"/>, found from every owner's summaries.</summary>
+    public async Task<Page> AssignedToAsync(Actor person, int max, CancellationToken cancellationToken)
+    {
+        var owners = await store.OwnersAsync(cancellationToken);
+        var summaries = await Task.WhenAll(owners.Select(owner => store.GroupSummariesAsync(owner, cancellationToken)));
+        var mine = GroupSummary.WorstFirst(
+            summaries.SelectMany(s => s).Where(s => s.IsOpen && s.AssignedTo is { } a && a.SamePersonAs(person)), s => s);
+        return new Page(mine.Length, await ReadOpenAsync(mine.Take(max), cancellationToken));
+    }
 
     /// <summary>By group id, or every group (any owner) of a vulnerability id such as a CVE.</summary>
     public async Task<IReadOnlyList<AlertGroup>> FindAsync(string idOrVulnerability, CancellationToken cancellationToken)
@@ -51,11 +55,22 @@ internal sealed class AlertQueries(IAlertStore store)
             .ToArray();
     }
 
-    private static AlertGroup[] WorstFirst(IEnumerable<AlertGroup> groups) => groups
-        .OrderByDescending(g => g.Workflow.IsOpen)
-        .ThenByDescending(g => g.Meta.Priority)
-        .ThenByDescending(g => g.Severity)
-        .ThenByDescending(g => g.InspectorScore ?? 0)
-        .ThenBy(g => g.Meta.SlaDueAt)
-        .ToArray();
+    /// <summary>Full reads of the chosen groups, in their order; one that closed since its summary drops out.</summary>
+    private async Task<IReadOnlyList<AlertGroup>> ReadOpenAsync(IEnumerable<GroupSummary> chosen, CancellationToken cancellationToken) =>
+        (await ReadAsync(chosen.Select(s => s.Id).ToArray(), cancellationToken)).Where(g => g.Workflow.IsOpen).ToArray();
+
+    private async Task<IReadOnlyList<AlertGroup>> ReadAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var groups = new List<AlertGroup>(ids.Count);
+        // Reads issued together share round trips on Redis's multiplexed connection; one after another,
+        // a list paid one round trip per group and took seconds under load (bench: interactions).
+        foreach (var chunk in ids.Chunk(ReadBatch))
+        {
+            var read = await Task.WhenAll(chunk.Select(id => store.GetGroupAsync(id, cancellationToken)));
+            groups.AddRange(read.OfType<AlertGroup>());
+        }
+        return groups;
+    }
+
+    private static AlertGroup[] WorstFirst(IEnumerable<AlertGroup> groups) => GroupSummary.WorstFirst(groups, GroupSummary.Of);
 }

@@ -76,20 +76,20 @@ internal sealed class CommandHandler(
         {
             return UnknownOwner(owner, await AllOwnersAsync(cancellationToken));
         }
-        var open = await queries.OpenGroupsAsync(known, cancellationToken);
-        if (open.Count == 0)
+        var open = await queries.OpenGroupsAsync(known, MaxCards, cancellationToken);
+        if (open.Total == 0)
         {
             return new CommandReply { Text = $"{known} has no open alerts." };
         }
-        return List($"{known}: {Count(open.Count, "open alert")}, worst first.", open);
+        return List($"{known}: {Count(open.Total, "open alert")}, worst first.", open);
     }
 
     private async Task<CommandReply> MineAsync(Actor actor, CancellationToken cancellationToken)
     {
-        var mine = await queries.AssignedToAsync(actor, cancellationToken);
-        return mine.Count == 0
+        var mine = await queries.AssignedToAsync(actor, MaxCards, cancellationToken);
+        return mine.Total == 0
             ? new CommandReply { Text = "Nothing is assigned to you." }
-            : List($"{Count(mine.Count, "open alert")} assigned to you.", mine);
+            : List($"{Count(mine.Total, "open alert")} assigned to you.", mine);
     }
 
     private async Task<CommandReply> ShowAsync(string target, CancellationToken cancellationToken)
@@ -237,13 +237,16 @@ internal sealed class CommandHandler(
         return person.Email is { } email ? new Actor(caller.Platform, email, email, email) : null;
     }
 
-    private CommandReply List(string heading, IReadOnlyList<AlertGroup> groups)
+    private CommandReply List(string heading, IReadOnlyList<AlertGroup> groups) =>
+        List(heading, new AlertQueries.Page(groups.Count, groups.Take(MaxCards).ToArray()));
+
+    private CommandReply List(string heading, AlertQueries.Page page)
     {
         var now = time.GetUtcNow();
-        var text = groups.Count > MaxCards
-            ? $"{heading} Showing the first {MaxCards}; {groups.Count - MaxCards} more — narrow it with {Prefix} show ID."
+        var text = page.Total > page.First.Count
+            ? $"{heading} Showing the first {page.First.Count}; {page.Total - page.First.Count} more — narrow it with {Prefix} show ID."
             : heading;
-        return new CommandReply { Text = text, Cards = groups.Take(MaxCards).Select(g => AlertCardBuilder.Build(g, now)).ToArray() };
+        return new CommandReply { Text = text, Cards = page.First.Select(g => AlertCardBuilder.Build(g, now)).ToArray() };
     }
 
     private async Task<(IReadOnlyList<AlertGroup> Groups, CommandReply? Error)> ScopeAsync(string? owner, CancellationToken cancellationToken)

@@ -17,6 +17,15 @@ internal interface IAlertStore
 
     Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken);
 
+    /// <summary>A summary of each of the owner's groups, as current as a full read, in about one round trip.</summary>
+    Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Keeps the summary of a group just read in full, so the next list need not read it again; a
+    /// hint, sent without waiting, and ignored once the group has changed since.
+    /// </summary>
+    void RememberSummary(AlertGroup group);
+
     Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken);
 
     /// <summary>

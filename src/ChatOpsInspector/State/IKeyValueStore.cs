@@ -11,4 +11,12 @@ internal interface IKeyValueStore
     Task<bool> TrySetIfAbsentAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken);
 
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One slot per <paramref name="interval"/> on <paramref name="resource"/>, shared by all replicas.
+    /// Returns when <paramref name="holder"/>'s slot starts: at or before <paramref name="now"/> means
+    /// go now; a later time is held for the holder, who asks again then and gets it, instead of
+    /// polling for a free slot. A held slot not used within <paramref name="interval"/> of its start lapses.
+    /// </summary>
+    Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Workflow;
 using Microsoft.Extensions.Options;
@@ -90,6 +91,24 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         {
             return Task.FromResult<IReadOnlyList<string>>(_owners.TryGetValue(owner, out var ids) ? ids.ToArray() : []);
         }
+    }
+
+    public async Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken)
+    {
+        var summaries = new List<GroupSummary>();
+        foreach (var id in await GroupIdsAsync(owner, cancellationToken))
+        {
+            if (await GetGroupAsync(id, cancellationToken) is { } group)
+            {
+                summaries.Add(GroupSummary.Of(group));
+            }
+        }
+        return summaries;
+    }
+
+    /// <summary>Summaries are computed on each read here: nothing to remember.</summary>
+    public void RememberSummary(AlertGroup group)
+    {
     }
 
     public Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken)
@@ -274,6 +293,38 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         lock (_gate)
         {
             return Task.FromResult(_values.Remove(key));
+        }
+    }
+
+    public Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nextKey = "rate:" + resource;
+        var heldKey = "slot:" + resource + ":" + holder;
+        lock (_gate)
+        {
+            if (LiveValue(heldKey) is { } heldText)
+            {
+                var held = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(heldText, CultureInfo.InvariantCulture));
+                if (now < held)
+                {
+                    return Task.FromResult(held);
+                }
+                _values.Remove(heldKey);
+                if (now < held + interval)
+                {
+                    return Task.FromResult(held);
+                }
+            }
+            var next = LiveValue(nextKey) is { } nextText
+                ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(nextText, CultureInfo.InvariantCulture))
+                : now;
+            var slot = next > now ? next : now;
+            _values[nextKey] = ((slot + interval).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), slot + interval + TimeSpan.FromSeconds(1));
+            if (slot > now)
+            {
+                _values[heldKey] = (slot.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), slot + interval + TimeSpan.FromMinutes(1));
+            }
+            return Task.FromResult(slot);
         }
     }
 

@@ -46,6 +46,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         if redis.call('HSETNX', KEYS[3], 'ver', '0') == 1 then
           redis.call('HSET', KEYS[3], 'wf', '{}', 'created', ARGV[9])
         end
+        redis.call('HINCRBY', KEYS[3], 'rev', 1)
         redis.call('SADD', KEYS[5], ARGV[4])
         redis.call('SADD', KEYS[6], ARGV[8])
         redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[4])
@@ -94,6 +95,46 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         return 0
         """;
 
+    // A group's stamp is its ingest revision and workflow version: nothing else changes what a summary
+    // shows. Group keys are derived from ARGV[1] (the group key prefix) because the ids come from KEYS[1].
+    private const string SummariesScript = """
+        local out = {}
+        for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          local f = redis.call('HMGET', ARGV[1] .. id, 'sum', 'sumstamp', 'rev', 'ver')
+          table.insert(out, id)
+          if f[1] and f[2] == (f[3] or '0') .. ':' .. (f[4] or '0') then
+            table.insert(out, f[1])
+          else
+            table.insert(out, '')
+          end
+        end
+        return out
+        """;
+
+    // Only onto a group that still exists, so an expired group is not brought back as a stub.
+    private const string SaveSummaryScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+          redis.call('HSET', KEYS[1], 'sum', ARGV[1], 'sumstamp', ARGV[2])
+        end
+        return 0
+        """;
+
+    // KEYS[1]: the resource's next free slot; KEYS[2]: the holder's reserved slot. Times in ms.
+    private const string ReserveSlotScript = """
+        local now = tonumber(ARGV[1])
+        local interval = tonumber(ARGV[2])
+        local held = tonumber(redis.call('GET', KEYS[2]) or '')
+        if held then
+          if now < held then return held end
+          redis.call('DEL', KEYS[2])
+          if now < held + interval then return held end
+        end
+        local t = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+        redis.call('SET', KEYS[1], t + interval, 'PX', t + interval - now + 1000)
+        if t > now then redis.call('SET', KEYS[2], t, 'PX', t + interval - now + 60000) end
+        return t
+        """;
+
     public async Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken)
     {
         var member = record.Member;
@@ -138,24 +179,67 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         {
             return null;
         }
-        var meta = StateJson.Read<GroupMeta>(metaJson!);
+        var meta = Read<GroupMeta>(metaJson);
         if (fields.TryGetValue("sla", out var sla))
         {
             meta = meta with { SlaDueAt = DateTimeOffset.FromUnixTimeMilliseconds((long)sla) };
         }
         var cards = fields.Where(f => f.Key.StartsWith("card:", StringComparison.Ordinal))
-            .Select(f => StateJson.Read<ChatMessageRef>(f.Value!))
+            .Select(f => Read<ChatMessageRef>(f.Value))
             .ToDictionary(c => c.Platform);
-        var wfJson = fields.GetValueOrDefault("wf").ToString();
+        var wf = fields.GetValueOrDefault("wf");
         return new AlertGroup
         {
             Id = groupId,
             Meta = meta,
-            Members = members.Select(m => StateJson.Read<GroupMember>(m!)).ToArray(),
-            Workflow = wfJson is null or "" or "{}" ? new WorkflowState() : StateJson.Read<WorkflowState>(wfJson),
+            Members = members.Select(Read<GroupMember>).ToArray(),
+            Workflow = wf.IsNullOrEmpty || wf == "{}" ? new WorkflowState() : Read<WorkflowState>(wf),
             Version = fields.TryGetValue("ver", out var ver) ? (long)ver : 0,
+            Revision = fields.TryGetValue("rev", out var rev) ? (long)rev : 0,
             Cards = cards,
         };
+    }
+
+    public void RememberSummary(AlertGroup group) => SaveSummary(group, GroupSummary.Of(group));
+
+    private void SaveSummary(AlertGroup group, GroupSummary summary) =>
+        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.Write(summary), group.Stamp], CommandFlags.FireAndForget);
+
+    private static T Read<T>(RedisValue json) => StateJson.Read<T>(((ReadOnlyMemory<byte>)json).Span);
+
+    public async Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken)
+    {
+        var rows = (RedisResult[])(await Db.ScriptEvaluateAsync(SummariesScript, [OwnerKey(owner)], [_p + "g:"]))!;
+        var summaries = new List<GroupSummary>(rows.Length / 2);
+        var stale = new List<string>();
+        for (var i = 0; i + 1 < rows.Length; i += 2)
+        {
+            var json = (RedisValue)rows[i + 1];
+            if (json.IsNullOrEmpty)
+            {
+                stale.Add(rows[i].ToString());
+            }
+            else
+            {
+                summaries.Add(Read<GroupSummary>(json));
+            }
+        }
+        // Groups changed since their summary was saved: read in full once, and save the new summary
+        // for the next caller (without waiting: it is only a shortcut).
+        foreach (var chunk in stale.Chunk(256))
+        {
+            foreach (var group in await Task.WhenAll(chunk.Select(id => GetGroupAsync(id, cancellationToken))))
+            {
+                if (group is null)
+                {
+                    continue;
+                }
+                var summary = GroupSummary.Of(group);
+                summaries.Add(summary);
+                SaveSummary(group, summary);
+            }
+        }
+        return summaries;
     }
 
     public async Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken) =>
@@ -273,7 +357,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
             }
             foreach (var entry in page)
             {
-                var record = StateJson.Read<AuditRecord>(entry["r"]!);
+                var record = Read<AuditRecord>(entry["r"]);
                 if (record.At >= from && record.At < to && records.Count < max)
                 {
                     records.Add(record);
@@ -303,4 +387,13 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         Db.StringSetAsync(Key("kv:" + key), value, ttl, When.NotExists);
 
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => Db.KeyDeleteAsync(Key("kv:" + key));
+
+    public async Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var slot = (long)await Db.ScriptEvaluateAsync(
+            ReserveSlotScript,
+            [Key("kv:rate:" + resource), Key("kv:slot:" + resource + ":" + holder)],
+            [now.ToUnixTimeMilliseconds(), (long)interval.TotalMilliseconds]);
+        return DateTimeOffset.FromUnixTimeMilliseconds(slot);
+    }
 }

@@ -5,6 +5,7 @@ using ChatOpsInspector.Routing;
 using ChatOpsInspector.Sla;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Workflow;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsInspector.Tests.Alerts;
@@ -15,6 +16,7 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
     private sealed class RecordingChat : IChatAdapter
     {
         public ConcurrentQueue<(string Op, string Channel, AlertCardView? Card, string? Text)> Calls { get; } = new();
+        public ConcurrentQueue<(long At, string Channel)> Timeline { get; } = new();
         public Func<string, ChatResult?> Script { get; set; } = _ => null;
         private int _ts;
 
@@ -24,12 +26,14 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         public Task<ChatResult> PostCardAsync(string channel, AlertCardView card, CancellationToken cancellationToken)
         {
             Calls.Enqueue(("post", channel, card, null));
+            Timeline.Enqueue((Environment.TickCount64, channel));
             return Task.FromResult(Script("post") ?? ChatResult.Ok(new ChatMessageRef("test", channel, $"ts-{Interlocked.Increment(ref _ts)}")));
         }
 
         public Task<ChatResult> UpdateCardAsync(ChatMessageRef message, AlertCardView card, CancellationToken cancellationToken)
         {
             Calls.Enqueue(("update", message.Channel, card, message.MessageId));
+            Timeline.Enqueue((Environment.TickCount64, message.Channel));
             return Task.FromResult(Script("update") ?? ChatResult.Ok());
         }
 
@@ -40,7 +44,30 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         }
     }
 
-    private (TestApp App, RecordingChat Chat) Start(Dictionary<string, string?>? more = null)
+    /// <summary>Counts group reads: how often the dispatcher picks a group up.</summary>
+    private sealed class CountingStore(IAlertStore inner) : IAlertStore
+    {
+        public ConcurrentDictionary<string, int> Reads { get; } = new();
+
+        public Task<AlertGroup?> GetGroupAsync(string groupId, CancellationToken cancellationToken)
+        {
+            Reads.AddOrUpdate(groupId, 1, (_, n) => n + 1);
+            return inner.GetGroupAsync(groupId, cancellationToken);
+        }
+
+        public Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken) => inner.IngestAsync(record, cancellationToken);
+        public Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken) => inner.GroupIdsAsync(owner, cancellationToken);
+        public void RememberSummary(AlertGroup group) => inner.RememberSummary(group);
+        public Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken) => inner.GroupSummariesAsync(owner, cancellationToken);
+        public Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken) => inner.OwnersAsync(cancellationToken);
+        public Task<bool> TryUpdateWorkflowAsync(string groupId, long expectedVersion, WorkflowState next, AuditRecord audit, CancellationToken cancellationToken) =>
+            inner.TryUpdateWorkflowAsync(groupId, expectedVersion, next, audit, cancellationToken);
+        public Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken) => inner.SetCardRefAsync(groupId, card, cancellationToken);
+        public Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken) => inner.GroupOfFindingAsync(findingArn, cancellationToken);
+        public Task<bool> PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+    }
+
+    private (TestApp App, RecordingChat Chat) Start(Dictionary<string, string?>? more = null, Action<IServiceCollection>? services = null)
     {
         var chat = new RecordingChat();
         var settings = new Dictionary<string, string?> { ["Routing:Default:SlackChannel"] = "C0000000001" };
@@ -48,7 +75,11 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         {
             settings[k] = v;
         }
-        return (new TestApp(TestApp.WithRedis(redis, settings), s => s.AddSingleton<IChatAdapter>(chat)), chat);
+        return (new TestApp(TestApp.WithRedis(redis, settings), s =>
+        {
+            s.AddSingleton<IChatAdapter>(chat);
+            services?.Invoke(s);
+        }), chat);
     }
 
     [Fact]
@@ -64,6 +95,30 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         Assert.All(chat.Calls.Where(c => c.Op == "update"), c => Assert.Equal("ts-1", c.Text));
         var groupId = Assert.Single(await app.Service<IAlertStore>().GroupIdsAsync("unrouted", default));
         Assert.Equal("ts-1", (await app.Service<IAlertStore>().GetGroupAsync(groupId, default))!.Cards["test"].MessageId);
+    }
+
+    [Fact]
+    public async Task CardsQueuedForABusyChannelGoOnePerIntervalEachPickedUpOnlyWhenItsSlotComes()
+    {
+        CountingStore? counting = null;
+        var (app, chat) = Start(
+            new() { ["Dispatch:ChannelInterval"] = "00:00:00.200" },
+            s => s.AddSingleton<IAlertStore>(sp => counting = new CountingStore(sp.GetRequiredService<RedisStore>())));
+        await using var _ = app;
+        const int cards = 8;
+        var batch = new System.Text.Json.Nodes.JsonArray(Enumerable.Range(0, cards)
+            .Select(i => (System.Text.Json.Nodes.JsonNode)FindingEvents.Ec2($"slot-{i}", cve: $"CVE-2026-{1000 + i}", instanceId: $"i-{i:x17}")).ToArray());
+        await app.PostEventsAsync(batch.ToJsonString());
+
+        await TestApp.Eventually(() => Task.FromResult(chat.Calls.Count(c => c.Op == "post") == cards), "every card posted");
+        var times = chat.Timeline.Select(t => t.At).Order().ToArray();
+        // Slots start 200 ms apart; a call goes a little after its slot starts, so two calls may be a
+        // little closer, but never bunched, and eight calls span seven intervals.
+        Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= 100, $"calls {pair.Second - pair.First} ms apart"));
+        Assert.True(times[^1] - times[0] >= (cards - 1) * 200 - 50, $"{cards} calls within {times[^1] - times[0]} ms");
+        // Picked up when it first arrived and when its slot came: not once per interval while it waited
+        // (the last card waits 1.4 s, seven intervals).
+        Assert.All(counting!.Reads, r => Assert.True(r.Value <= 3, $"group {r.Key} read {r.Value} times"));
     }
 
     [Fact]

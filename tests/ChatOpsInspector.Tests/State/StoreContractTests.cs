@@ -205,6 +205,60 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Values.DeleteAsync("k", default));
         Assert.Null(await Values.GetAsync("k", default));
     }
+
+    [Fact]
+    public async Task SummariesFollowEveryChangeOfTheGroups()
+    {
+        await Alerts.IngestAsync(Record("arn:1", group: "g000000001", severity: Severity.High), default);
+        await Alerts.IngestAsync(Record("arn:2", group: "g000000002"), default);
+        await Alerts.IngestAsync(Record("arn:3", group: "g000000003", owner: "other"), default);
+
+        var first = (await Alerts.GroupSummariesAsync("payments", default)).OrderBy(s => s.Id).ToArray();
+        Assert.Equal(["g000000001", "g000000002"], first.Select(s => s.Id));
+        Assert.Equal(Severity.High, first[0].Severity);
+        Assert.All(first, s => Assert.Equal(GroupState.New, s.State));
+        Assert.Equal(T0.AddHours(24), first[0].SlaDueAt);
+
+        // A workflow change and a worse finding: both show in the next summaries.
+        var group = (await Alerts.GetGroupAsync("g000000002", default))!;
+        var ana = new Actor("slack", "U1", "Ana");
+        var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "assigned", ActorPlatform = "slack", ActorId = "U1", ActorName = "Ana" };
+        Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Assigned, AssignedTo = ana }, audit, default));
+        await Alerts.IngestAsync(Record("arn:4", group: "g000000001", resource: "i-4", severity: Severity.Critical), default);
+
+        var second = (await Alerts.GroupSummariesAsync("payments", default)).OrderBy(s => s.Id).ToArray();
+        Assert.Equal(Severity.Critical, second[0].Severity);
+        Assert.Equal(GroupState.Assigned, second[1].State);
+        Assert.True(second[1].AssignedTo!.SamePersonAs(ana));
+        Assert.Empty(await Alerts.GroupSummariesAsync("nobody", default));
+    }
+
+    [Fact]
+    public async Task RateSlotsAreHandedOutOnePerIntervalAndAHeldSlotIsKeptForItsHolder()
+    {
+        var interval = TimeSpan.FromSeconds(1);
+        var now = Time.GetUtcNow();
+        Assert.Equal(now, await Values.ReserveSlotAsync("slack:C1", "a", interval, now, default));
+        Assert.Equal(now + interval, await Values.ReserveSlotAsync("slack:C1", "b", interval, now, default));
+        Assert.Equal(now + 2 * interval, await Values.ReserveSlotAsync("slack:C1", "c", interval, now, default));
+        // Asking again before the slot comes neither moves it nor takes another.
+        Assert.Equal(now + interval, await Values.ReserveSlotAsync("slack:C1", "b", interval, now + TimeSpan.FromMilliseconds(500), default));
+        // Another channel has its own slots.
+        Assert.Equal(now, await Values.ReserveSlotAsync("slack:C2", "b", interval, now, default));
+
+        // b's slot has come: b gets it, once.
+        var atB = now + interval;
+        Assert.Equal(atB, await Values.ReserveSlotAsync("slack:C1", "b", interval, atB, default));
+        Assert.Equal(now + 3 * interval, await Values.ReserveSlotAsync("slack:C1", "b", interval, atB, default));
+
+        // c comes back too late: its slot lapsed, and it queues behind the slots taken since.
+        var late = now + 2 * interval + TimeSpan.FromMilliseconds(1500);
+        Assert.Equal(now + 4 * interval, await Values.ReserveSlotAsync("slack:C1", "c", interval, late, default));
+
+        // Once the channel has been quiet for an interval, the next caller goes at once.
+        var quiet = now + 10 * interval;
+        Assert.Equal(quiet, await Values.ReserveSlotAsync("slack:C1", "d", interval, quiet, default));
+    }
 }
 
 public sealed class InMemoryStoreContractTests : StoreContractTests
@@ -230,6 +284,48 @@ public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTe
         {
             await _connection.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task ASavedSummaryIsUsedOnlyWhileTheGroupIsUnchanged()
+    {
+        await Alerts.IngestAsync(Record("arn:1"), default);
+        var db = _connection!.GetDatabase();
+        RedisKey key = _prefix + "g:g000000001";
+        Assert.Equal(GroupState.New, Assert.Single(await Alerts.GroupSummariesAsync("payments", default)).State);
+        await TestApp.Eventually(async () => await db.HashExistsAsync(key, "sum"), "summary saved");
+
+        // A saved summary that no longer matches the group is not believed.
+        var group = (await Alerts.GetGroupAsync("g000000001", default))!;
+        var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "acknowledged", ActorPlatform = "slack", ActorId = "U1", ActorName = "Ana" };
+        Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Acknowledged }, audit, default));
+        Assert.Equal(GroupState.Acknowledged, Assert.Single(await Alerts.GroupSummariesAsync("payments", default)).State);
+
+        // One that matches is read as saved: planting a different state shows it is not recomputed.
+        await TestApp.Eventually(async () => (await db.HashGetAsync(key, "sum")).ToString().Contains("acknowledged", StringComparison.OrdinalIgnoreCase), "new summary saved");
+        var saved = (await db.HashGetAsync(key, "sum")).ToString();
+        await db.HashSetAsync(key, "sum", saved.Replace("acknowledged", "patching", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(GroupState.Patching, Assert.Single(await Alerts.GroupSummariesAsync("payments", default)).State);
+
+        // An expired group is not brought back by a late summary.
+        await db.KeyDeleteAsync(key);
+        Assert.Empty(await Alerts.GroupSummariesAsync("payments", default));
+        Alerts.RememberSummary(group);
+        await Alerts.PingAsync(default);
+        Assert.False(await db.KeyExistsAsync(key));
+    }
+
+    [Fact]
+    public async Task ASummaryRememberedAfterAFullReadServesTheNextList()
+    {
+        await Alerts.IngestAsync(Record("arn:1"), default);
+        await Alerts.IngestAsync(Record("arn:2", resource: "i-2"), default);
+        var db = _connection!.GetDatabase();
+        RedisKey key = _prefix + "g:g000000001";
+        var group = (await Alerts.GetGroupAsync("g000000001", default))!;
+        Assert.Equal("2:0", group.Stamp);
+        Alerts.RememberSummary(group);
+        await TestApp.Eventually(async () => (await db.HashGetAsync(key, "sumstamp")) == "2:0", "summary remembered");
     }
 
     [Fact]
