@@ -18,45 +18,45 @@ internal static class InteractionsScenario
     {
         var report = new Report("interactions");
         var acks = options.Count ?? 2_000;
-        var commands = acks;
         var concurrency = options.Concurrency ?? 200;
-        var groupsCount = acks / 2;
-        const int users = 200;
+        var measuredGroups = acks / 2;
+        var pacedGroups = measuredGroups / 2;
+        const int warmGroups = 100;
 
         await using var rig = await Rig.StartAsync();
         var bot = await rig.StartBotAsync();
         using var http = Load.Client(concurrency);
 
-        // The groups people will press: one finding each, spread over the 20 owners.
-        var specs = Enumerable.Range(0, groupsCount).Select(i => new FindingSpec(
+        // The groups people will press, one finding each, spread over the 20 owners: one set for the
+        // closed loop, one for the paced run, one to warm the bot up (JIT, pools, connections).
+        var specs = Enumerable.Range(0, measuredGroups + pacedGroups + warmGroups).Select(i => new FindingSpec(
             FindingId: $"ia-{i:x8}", Cve: $"CVE-2026-{30000 + i / Events.Apps.Length}", InstanceId: $"i-{i:x17}",
             App: Events.Apps[i % Events.Apps.Length], Padding: 600 + (i * 7919) % 3900)).ToArray();
         var seeded = await Load.RunAsync(specs.Length, 32, TimeSpan.FromSeconds(60), i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(specs[i])));
         var groupIds = specs.Select(s => GroupIds.For(s.App, s.Cve)).ToArray();
         var auditBefore = await AuditAsync(rig);
 
-        var ackTimes = new ConcurrentBag<long>();
-        var cmdTimes = new ConcurrentBag<long>();
-        var ackStatuses = new ConcurrentDictionary<int, int>();
-        var cmdStatuses = new ConcurrentDictionary<int, int>();
-        var result = await Load.RunAsync(acks + commands, concurrency, options.Cap ?? TimeSpan.FromSeconds(120), async i =>
-        {
-            var n = i / 2;
-            var isAck = i % 2 == 0;
-            var user = $"U{(n / 10 + (n >= groupsCount ? 100 : 0)) % users:000}BENCH";
-            var body = isAck
-                ? "payload=" + Uri.EscapeDataString(BlockAction(user, groupIds[n % groupsCount], Events.ChannelOf(specs[n % groupsCount].App), rig.Slack.ResponseUrl($"a{i}"), $"trig-a-{i}"))
-                : SlashCommand(user, Events.Apps[n % Events.Apps.Length], rig.Slack.ResponseUrl($"c{i}"), $"trig-c-{i}");
-            using var request = SlackSigner.Request(bot.BaseUrl + (isAck ? "api/slack/interactions" : "api/slack/commands"), body);
-            var t0 = Stopwatch.GetTimestamp();
-            using var response = await http.SendAsync(request);
-            await response.Content.ReadAsByteArrayAsync();
-            var took = Stopwatch.GetTimestamp() - t0;
-            var status = (int)response.StatusCode;
-            (isAck ? ackTimes : cmdTimes).Add(took);
-            (isAck ? ackStatuses : cmdStatuses).AddOrUpdate(status, 1, (_, c) => c + 1);
-            return status;
-        });
+        var warm = new Mix(rig, http, bot, specs, groupIds, measuredGroups + pacedGroups, warmGroups, "w");
+        await Load.RunAsync(warmGroups * 4, concurrency, TimeSpan.FromSeconds(60), warm.SendAsync);
+        await Task.Delay(2000);
+
+        // Closed loop: 200 users, each sending its next request as soon as the last is answered. The
+        // answer time is then mostly the queue in front of the bot (Little's law: users / throughput).
+        var closed = new Mix(rig, http, bot, specs, groupIds, 0, measuredGroups, "c");
+        var botCpu0 = bot.CpuTime();
+        var redisCpu0 = await rig.Redis.CpuSecondsAsync();
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var result = await Load.RunAsync(acks * 2, concurrency, options.Cap ?? TimeSpan.FromSeconds(120), closed.SendAsync);
+        var seconds = result.Elapsed.TotalSeconds;
+        var botCpu = (bot.CpuTime() - botCpu0).TotalSeconds;
+        var redisCpu = await rig.Redis.CpuSecondsAsync() - redisCpu0;
+        var selfCpu = (Process.GetCurrentProcess().TotalProcessorTime - self0).TotalSeconds;
+
+        // Open loop at half that rate: the answer time is the bot's own, not the queue's.
+        await Task.Delay(2000);
+        var paceRate = Math.Max(50, Math.Round(result.PerSecond / 2));
+        var paced = new Mix(rig, http, bot, specs, groupIds, measuredGroups, pacedGroups, "p");
+        var pacedResult = await PacedLoad.RunAsync(pacedGroups * 4, paceRate, paced.SendAsync, concurrency);
 
         // Acknowledgements are applied after the answer, by the Slack worker: wait until the audit settles.
         var settled = await SettleAsync(rig, TimeSpan.FromSeconds(60));
@@ -69,28 +69,70 @@ internal static class InteractionsScenario
         var workflows = await Task.WhenAll(groupIds.Select(g => db.HashGetAsync(Rig.Prefix + "g:" + g, "wf")));
         var acknowledgedState = workflows.Count(w => !w.IsNull && w.ToString().Contains("acknowledgedBy", StringComparison.OrdinalIgnoreCase));
 
-        report.Add("groups seeded", $"{seeded.Count(202):#,0}");
-        report.Add("requests (200 users, " + concurrency + " concurrent)", result.Done);
-        report.Add("throughput (req/s)", Math.Round(result.PerSecond));
-        AddLatency(report, "block_actions", ackTimes, ackStatuses);
-        AddLatency(report, "/vulns NAME", cmdTimes, cmdStatuses);
+        report.Add("groups seeded", $"{seeded.Count(202):#,0} ({measuredGroups:#,0} closed loop, {pacedGroups:#,0} paced, {warmGroups} warm-up)");
+        report.Add($"closed loop: requests ({Users} users, {concurrency} in flight)", result.Done);
+        report.Add("closed loop: throughput (req/s)", Math.Round(result.PerSecond));
+        closed.AddLatency(report, "closed loop");
+        report.Add("closed loop: bot CPU per request (ms)", Math.Round(botCpu * 1000 / Math.Max(1, result.Done), 2));
+        report.Add("closed loop: CPU cores used: bot / redis / generator + fake Slack", $"{botCpu / seconds:0.00} / {redisCpu / seconds:0.00} / {selfCpu / seconds:0.00}");
+        report.Add($"paced: requests at {paceRate:#,0}/s (half the closed-loop rate)", pacedResult.Done);
+        paced.AddLatency(report, "paced");
         report.Check("groups acknowledged exactly once (audit)", $"{ackedOnce}/{groupIds.Length}", "all", ackedOnce == groupIds.Length);
         report.Check("groups with more than one ack record", ackedTwice, "0", ackedTwice == 0);
         report.Check("groups in acknowledged state", $"{acknowledgedState}/{groupIds.Length}", "all", acknowledgedState == groupIds.Length);
         report.Add("audit records written", $"{audit.Length:#,0} ({string.Join(", ", audit.GroupBy(r => r.Action).Select(g => $"{g.Key} {g.Count()}"))})");
         report.Check("audit settled", settled ? "yes" : "no (60 s)", "yes", settled);
         report.Add("response_url posts received", rig.Slack.ResponseUrlBodies.Count);
+        report.Note($"every group pressed twice by different people; /vulns NAME lists {Events.Apps.Length} owners' groups ({measuredGroups / Events.Apps.Length}+ each, 10 cards per answer); Slack fake attached, dispatcher posting the seeded cards");
         return report;
     }
 
-    private static void AddLatency(Report report, string name, ConcurrentBag<long> ticks, ConcurrentDictionary<int, int> statuses)
+    private const int Users = 200;
+
+    /// <summary>Alternating acknowledge clicks and /vulns NAME commands on a range of the seeded groups.</summary>
+    private sealed class Mix(Rig rig, HttpClient http, BotProcess bot, FindingSpec[] specs, string[] groupIds, int first, int count, string tag)
     {
-        var sorted = ticks.ToArray();
-        Array.Sort(sorted);
-        double Q(double q) => sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)] * 1000.0 / Stopwatch.Frequency;
-        report.Add($"{name} p50 / p90 / max (ms)", $"{Q(0.5):0.0} / {Q(0.9):0.0} / {(sorted.Length == 0 ? 0 : sorted[^1] * 1000.0 / Stopwatch.Frequency):0.0}");
-        report.Check($"{name} p99 answer (ms)", Math.Round(Q(0.99), 1), "< 50 (Slack allows 3,000)", Q(0.99) < 50);
-        report.Check($"{name} statuses", string.Join(" ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}")), "all 200", statuses.Keys.All(k => k == 200));
+        private readonly ConcurrentBag<long> _ackTimes = new();
+        private readonly ConcurrentBag<long> _cmdTimes = new();
+        private readonly ConcurrentDictionary<int, int> _ackStatuses = new();
+        private readonly ConcurrentDictionary<int, int> _cmdStatuses = new();
+
+        public async Task<int> SendAsync(int i)
+        {
+            var n = i / 2;
+            var isAck = i % 2 == 0;
+            var g = first + n % count;
+            // The second press of a group comes from someone else.
+            var user = $"U{(n / 10 + (n >= count ? 100 : 0)) % Users:000}BENCH";
+            var body = isAck
+                ? "payload=" + Uri.EscapeDataString(BlockAction(user, groupIds[g], Events.ChannelOf(specs[g].App), rig.Slack.ResponseUrl($"{tag}a{i}"), $"trig-{tag}a-{i}"))
+                : SlashCommand(user, Events.Apps[n % Events.Apps.Length], rig.Slack.ResponseUrl($"{tag}c{i}"), $"trig-{tag}c-{i}");
+            using var request = SlackSigner.Request(bot.BaseUrl + (isAck ? "api/slack/interactions" : "api/slack/commands"), body);
+            var t0 = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            var took = Stopwatch.GetTimestamp() - t0;
+            var status = (int)response.StatusCode;
+            (isAck ? _ackTimes : _cmdTimes).Add(took);
+            (isAck ? _ackStatuses : _cmdStatuses).AddOrUpdate(status, 1, (_, c) => c + 1);
+            return status;
+        }
+
+        public void AddLatency(Report report, string phase)
+        {
+            Add(report, $"{phase}: block_actions", _ackTimes, _ackStatuses);
+            Add(report, $"{phase}: /vulns NAME", _cmdTimes, _cmdStatuses);
+        }
+
+        private static void Add(Report report, string name, ConcurrentBag<long> ticks, ConcurrentDictionary<int, int> statuses)
+        {
+            var sorted = ticks.ToArray();
+            Array.Sort(sorted);
+            double Q(double q) => sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)] * 1000.0 / Stopwatch.Frequency;
+            report.Add($"{name} p50 / p90 / max (ms)", $"{Q(0.5):0.0} / {Q(0.9):0.0} / {(sorted.Length == 0 ? 0 : sorted[^1] * 1000.0 / Stopwatch.Frequency):0.0}");
+            report.Check($"{name} p99 answer (ms)", Math.Round(Q(0.99), 1), "< 50 (Slack allows 3,000)", Q(0.99) < 50);
+            report.Check($"{name} statuses", string.Join(" ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}")), "all 200", statuses.Keys.All(k => k == 200));
+        }
     }
 
     public static string BlockAction(string user, string groupId, string channel, string responseUrl, string triggerId) => new JsonObject
