@@ -115,6 +115,7 @@ internal sealed partial class AlertDispatcher(
         }
 
         DateTimeOffset? retryAt = null;
+        AlertCardView? card = null;
         foreach (var adapter in _adapters)
         {
             var channel = ChannelOf(adapter, group, route);
@@ -123,12 +124,13 @@ internal sealed partial class AlertDispatcher(
                 continue;
             }
             var existing = group.Cards.GetValueOrDefault(adapter.Platform);
+            // Built before the slot is taken, so that the call follows its slot as closely as it can.
+            card ??= AlertCardBuilder.Build(group, time.GetUtcNow());
             if (await ChannelSlotAsync(adapter.Platform, channel, "g:" + group.Id, cancellationToken) is { } slot)
             {
                 retryAt = Min(retryAt, slot);
                 continue;
             }
-            var card = AlertCardBuilder.Build(group, time.GetUtcNow());
             var operation = existing is null ? "post" : "update";
             var result = existing is null
                 ? await adapter.PostCardAsync(channel, card, cancellationToken)
@@ -274,9 +276,15 @@ internal sealed partial class AlertDispatcher(
             return null;
         }
         var now = time.GetUtcNow();
-        var slot = await values.ReserveSlotAsync($"{platform}:{channel}", holder, _options.ChannelInterval, now, cancellationToken);
+        var slot = await values.ReserveSlotAsync($"{platform}:{channel}", holder, _options.ChannelInterval + SlotMargin, now, cancellationToken);
         return slot <= now ? null : slot;
     }
+
+    /// <summary>
+    /// Slots are this much wider than the interval: a call leaves a few milliseconds after its slot is
+    /// granted, and the next one must still not come sooner than the interval after it.
+    /// </summary>
+    private TimeSpan SlotMargin => _options.ChannelInterval / 20;
 
     private async Task RecordFailureAsync(string platform, string operation, string channel, string? groupId, string? owner, string? error, CancellationToken cancellationToken)
     {
@@ -334,7 +342,7 @@ internal sealed class DispatchOptions
 {
     public const string Section = "Dispatch";
 
-    /// <summary>At most one chat call per channel per interval, across replicas (Slack allows ~1/s).</summary>
+    /// <summary>At least this long between two chat calls to one channel, across replicas (Slack allows ~1/s).</summary>
     public TimeSpan ChannelInterval { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);

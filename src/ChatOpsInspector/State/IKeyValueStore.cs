@@ -14,9 +14,10 @@ internal interface IKeyValueStore
 
     /// <summary>
     /// One slot per <paramref name="interval"/> on <paramref name="resource"/>, shared by all replicas.
-    /// Returns when <paramref name="holder"/>'s slot starts: at or before <paramref name="now"/> means
-    /// go now; a later time is held for the holder, who asks again then and gets it, instead of
-    /// polling for a free slot. A held slot not used within <paramref name="interval"/> of its start lapses.
+    /// Returns when <paramref name="holder"/>'s slot starts: <paramref name="now"/> means go now; a
+    /// later time is held for the holder, who asks again then and gets it, instead of polling for a
+    /// free slot. A slot is never used sooner than an interval after the previous one was used; a
+    /// held slot not used within <paramref name="interval"/> of its start lapses.
     /// </summary>
     Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken);
 }

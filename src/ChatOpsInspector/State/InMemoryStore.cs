@@ -298,35 +298,47 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
 
     public Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var nextKey = "rate:" + resource;
+        var nextKey = "rate-next:" + resource;
+        var lastKey = "rate-last:" + resource;
         var heldKey = "slot:" + resource + ":" + holder;
         lock (_gate)
         {
-            if (LiveValue(heldKey) is { } heldText)
+            var next = LiveTime(nextKey) ?? DateTimeOffset.MinValue;
+            var earliest = LiveTime(lastKey) is { } last ? last + interval : now;
+            var held = LiveTime(heldKey);
+            DateTimeOffset slot;
+            if (held is { } h && now < h + interval)
             {
-                var held = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(heldText, CultureInfo.InvariantCulture));
-                if (now < held)
+                if (now < h)
                 {
-                    return Task.FromResult(held);
+                    return Task.FromResult(h);
                 }
-                _values.Remove(heldKey);
-                if (now < held + interval)
-                {
-                    return Task.FromResult(held);
-                }
+                slot = Max(now, earliest);
             }
-            var next = LiveValue(nextKey) is { } nextText
-                ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(nextText, CultureInfo.InvariantCulture))
-                : now;
-            var slot = next > now ? next : now;
-            _values[nextKey] = ((slot + interval).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), slot + interval + TimeSpan.FromSeconds(1));
+            else
+            {
+                slot = Max(Max(now, next), earliest);
+                next = slot + interval;
+                SetTime(nextKey, next, next + TimeSpan.FromSeconds(1));
+            }
             if (slot > now)
             {
-                _values[heldKey] = (slot.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), slot + interval + TimeSpan.FromMinutes(1));
+                SetTime(heldKey, slot, slot + interval + TimeSpan.FromMinutes(1));
+                return Task.FromResult(slot);
             }
-            return Task.FromResult(slot);
+            _values.Remove(heldKey);
+            SetTime(lastKey, now, now + interval + TimeSpan.FromSeconds(1));
+            return Task.FromResult(now);
         }
+
+        static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
     }
+
+    private DateTimeOffset? LiveTime(string key) =>
+        LiveValue(key) is { } text ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(text, CultureInfo.InvariantCulture)) : null;
+
+    private void SetTime(string key, DateTimeOffset value, DateTimeOffset expires) =>
+        _values[key] = (value.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), expires);
 
     private string? LiveValue(string key)
     {

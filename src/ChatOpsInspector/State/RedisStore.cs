@@ -119,20 +119,35 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         return 0
         """;
 
-    // KEYS[1]: the resource's next free slot; KEYS[2]: the holder's reserved slot. Times in ms.
+    // KEYS[1]: the resource's slots (hash: next = first free slot start, last = last slot used);
+    // KEYS[2]: the slot held for this caller. Times in ms. A slot is used no sooner than an interval
+    // after the last one was, even when that one was used late.
     private const string ReserveSlotScript = """
         local now = tonumber(ARGV[1])
         local interval = tonumber(ARGV[2])
+        local state = redis.call('HMGET', KEYS[1], 'next', 'last')
+        local nxt = tonumber(state[1] or '') or 0
+        local last = tonumber(state[2] or '')
+        local earliest = last and (last + interval) or now
         local held = tonumber(redis.call('GET', KEYS[2]) or '')
-        if held then
+        local t
+        if held and now < held + interval then
           if now < held then return held end
-          redis.call('DEL', KEYS[2])
-          if now < held + interval then return held end
+          t = math.max(now, earliest)
+        else
+          t = math.max(now, nxt, earliest)
+          nxt = t + interval
+          redis.call('HSET', KEYS[1], 'next', nxt)
         end
-        local t = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-        redis.call('SET', KEYS[1], t + interval, 'PX', t + interval - now + 1000)
-        if t > now then redis.call('SET', KEYS[2], t, 'PX', t + interval - now + 60000) end
-        return t
+        if t > now then
+          redis.call('SET', KEYS[2], t, 'PX', t + interval - now + 60000)
+          redis.call('PEXPIRE', KEYS[1], math.max(nxt, t + interval) - now + 1000)
+          return t
+        end
+        redis.call('DEL', KEYS[2])
+        redis.call('HSET', KEYS[1], 'last', now)
+        redis.call('PEXPIRE', KEYS[1], math.max(nxt, now + interval) - now + 1000)
+        return now
         """;
 
     public async Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken)

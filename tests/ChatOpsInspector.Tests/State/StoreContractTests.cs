@@ -259,6 +259,23 @@ public abstract class StoreContractTests : IAsyncLifetime
         var quiet = now + 10 * interval;
         Assert.Equal(quiet, await Values.ReserveSlotAsync("slack:C1", "d", interval, quiet, default));
     }
+
+    [Fact]
+    public async Task AHeldSlotWaitsAnIntervalAfterALateUseOfThePreviousOne()
+    {
+        var interval = TimeSpan.FromSeconds(1);
+        var now = Time.GetUtcNow();
+        Assert.Equal(now, await Values.ReserveSlotAsync("teams:C1", "a", interval, now, default));
+        Assert.Equal(now + interval, await Values.ReserveSlotAsync("teams:C1", "b", interval, now, default));
+        Assert.Equal(now + 2 * interval, await Values.ReserveSlotAsync("teams:C1", "c", interval, now, default));
+
+        // b uses its slot 300 ms late; c, on time for its own, is held back to an interval after b.
+        var bLate = now + interval + TimeSpan.FromMilliseconds(300);
+        Assert.Equal(bLate, await Values.ReserveSlotAsync("teams:C1", "b", interval, bLate, default));
+        var cOnTime = now + 2 * interval;
+        Assert.Equal(bLate + interval, await Values.ReserveSlotAsync("teams:C1", "c", interval, cOnTime, default));
+        Assert.Equal(bLate + interval, await Values.ReserveSlotAsync("teams:C1", "c", interval, bLate + interval, default));
+    }
 }
 
 public sealed class InMemoryStoreContractTests : StoreContractTests
