@@ -5,7 +5,7 @@ using ChatOpsInspector.Bench.Scenarios;
 namespace ChatOpsInspector.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/ChatOpsInspector.Bench -- SCENARIO [--count N] [--concurrency N] [--seconds N] [--quick]</c>
+/// <c>dotnet run -c Release --project bench/ChatOpsInspector.Bench -- SCENARIO [--count N] [--concurrency N] [--seconds N] [--warmup N] [--quick]</c>
 /// </summary>
 internal static class BenchProgram
 {
@@ -20,6 +20,7 @@ internal static class BenchProgram
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
           all            every scenario above but micro
         options: --count N  --concurrency N  --seconds N (time cap)  --quick (smaller counts)
+                 --warmup N (requests before measuring, where a scenario warms up)
                  --set Key=Value (a bot setting, e.g. --set Logging:LogLevel:Default=Warning)
         """;
 
@@ -72,9 +73,11 @@ internal static class BenchProgram
 
 internal sealed record BenchOptions(int? Count, int? Concurrency, TimeSpan? Cap, bool Quick, IReadOnlyDictionary<string, string> BotSettings)
 {
+    public int? WarmUp { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
-        int? count = null, concurrency = null;
+        int? count = null, concurrency = null, warmUp = null;
         TimeSpan? cap = null;
         var quick = false;
         var settings = new Dictionary<string, string>();
@@ -91,6 +94,9 @@ internal sealed record BenchOptions(int? Count, int? Concurrency, TimeSpan? Cap,
                 case "--seconds":
                     cap = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture));
                     break;
+                case "--warmup":
+                    warmUp = int.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
                 case "--quick":
                     quick = true;
                     break;
@@ -103,6 +109,6 @@ internal sealed record BenchOptions(int? Count, int? Concurrency, TimeSpan? Cap,
             }
         }
         Rig.ExtraSettings = settings;
-        return new BenchOptions(count, concurrency, cap, quick, settings);
+        return new BenchOptions(count, concurrency, cap, quick, settings) { WarmUp = warmUp };
     }
 }

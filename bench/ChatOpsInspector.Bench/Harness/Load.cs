@@ -104,9 +104,10 @@ internal static class PacedLoad
             }
             await gate.WaitAsync();
             var index = i;
+            // Timed from when the request was due, not when it went: a late start is latency too.
+            var t0 = due;
             tasks.Add(Task.Run(async () =>
             {
-                var t0 = Stopwatch.GetTimestamp();
                 try
                 {
                     statuses[index] = await operation(index);

@@ -36,9 +36,12 @@ internal static class InteractionsScenario
         var groupIds = specs.Select(s => GroupIds.For(s.App, s.Cve)).ToArray();
         var auditBefore = await AuditAsync(rig);
 
+        // Warm-up: the runtime recompiles hot code for some thousands of calls after start; a bot that
+        // has served for a while is what people meet. Repeated presses of the warm-up groups are no-ops.
         var warm = new Mix(rig, http, bot, specs, groupIds, measuredGroups + pacedGroups, warmGroups, "w");
-        await Load.RunAsync(warmGroups * 4, concurrency, TimeSpan.FromSeconds(60), warm.SendAsync);
-        await Task.Delay(2000);
+        var warmUp = options.WarmUp ?? DefaultWarmUp;
+        await Load.RunAsync(warmUp, concurrency, TimeSpan.FromSeconds(180), warm.SendAsync);
+        await Task.Delay(3000);
 
         // Closed loop: 200 users, each sending its next request as soon as the last is answered. The
         // answer time is then mostly the queue in front of the bot (Little's law: users / throughput).
@@ -69,7 +72,7 @@ internal static class InteractionsScenario
         var workflows = await Task.WhenAll(groupIds.Select(g => db.HashGetAsync(Rig.Prefix + "g:" + g, "wf")));
         var acknowledgedState = workflows.Count(w => !w.IsNull && w.ToString().Contains("acknowledgedBy", StringComparison.OrdinalIgnoreCase));
 
-        report.Add("groups seeded", $"{seeded.Count(202):#,0} ({measuredGroups:#,0} closed loop, {pacedGroups:#,0} paced, {warmGroups} warm-up)");
+        report.Add("groups seeded", $"{seeded.Count(202):#,0} ({measuredGroups:#,0} closed loop, {pacedGroups:#,0} paced, {warmGroups} for {warmUp:#,0} warm-up requests)");
         report.Add($"closed loop: requests ({Users} users, {concurrency} in flight)", result.Done);
         report.Add("closed loop: throughput (req/s)", Math.Round(result.PerSecond));
         closed.AddLatency(report, "closed loop");
@@ -88,6 +91,7 @@ internal static class InteractionsScenario
     }
 
     private const int Users = 200;
+    private const int DefaultWarmUp = 4_000;
 
     /// <summary>Alternating acknowledge clicks and /vulns NAME commands on a range of the seeded groups.</summary>
     private sealed class Mix(Rig rig, HttpClient http, BotProcess bot, FindingSpec[] specs, string[] groupIds, int first, int count, string tag)
