@@ -80,7 +80,8 @@ internal static class PacedLoad
     /// Open loop: starts operation i at i / rate seconds whatever the answers do, so latency is the
     /// service's and not the queue a closed loop builds in front of it. At most <paramref name="maxInFlight"/> at once.
     /// </summary>
-    public static async Task<LoadResult> RunAsync(int count, double perSecond, Func<int, Task<int>> operation, int maxInFlight = 512)
+    public static async Task<LoadResult> RunAsync(int count, double perSecond, Func<int, Task<int>> operation, int maxInFlight = 512,
+        Action<int, long, int>? record = null)
     {
         var latencies = new long[count];
         var statuses = new int[count];
@@ -90,22 +91,17 @@ internal static class PacedLoad
         for (var i = 0; i < count; i++)
         {
             var due = started + (long)(i / perSecond * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < due)
+            // Sleeps in whole milliseconds and then sends what is due: spinning for sub-millisecond
+            // accuracy would take a core from the service being measured.
+            var ahead = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (ahead >= TimeSpan.FromMilliseconds(1))
             {
-                var wait = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
-                if (wait > 2)
-                {
-                    await Task.Delay((int)wait - 1);
-                }
-                else
-                {
-                    Thread.SpinWait(50);
-                }
+                await Task.Delay(ahead);
             }
             await gate.WaitAsync();
             var index = i;
             // Timed from when the request was due, not when it went: a late start is latency too.
-            var t0 = due;
+            var t0 = Math.Min(due, Stopwatch.GetTimestamp());
             tasks.Add(Task.Run(async () =>
             {
                 try
@@ -119,6 +115,7 @@ internal static class PacedLoad
                 finally
                 {
                     latencies[index] = Stopwatch.GetTimestamp() - t0;
+                    record?.Invoke(index, latencies[index], statuses[index]);
                     gate.Release();
                 }
             }));

@@ -59,7 +59,7 @@ internal static class InteractionsScenario
         await Task.Delay(2000);
         var paceRate = Math.Max(50, Math.Round(result.PerSecond / 2));
         var paced = new Mix(rig, http, bot, specs, groupIds, measuredGroups, pacedGroups, "p");
-        var pacedResult = await PacedLoad.RunAsync(pacedGroups * 4, paceRate, paced.SendAsync, concurrency);
+        var pacedResult = await PacedLoad.RunAsync(pacedGroups * 4, paceRate, paced.SendUntimedAsync, concurrency, paced.Record);
 
         // Acknowledgements are applied after the answer, by the Slack worker: wait until the audit settles.
         var settled = await SettleAsync(rig, TimeSpan.FromSeconds(60));
@@ -101,7 +101,24 @@ internal static class InteractionsScenario
         private readonly ConcurrentDictionary<int, int> _ackStatuses = new();
         private readonly ConcurrentDictionary<int, int> _cmdStatuses = new();
 
+        /// <summary>Sends request <paramref name="i"/> and times it from when it went (closed loop).</summary>
         public async Task<int> SendAsync(int i)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var status = await SendUntimedAsync(i);
+            Record(i, Stopwatch.GetTimestamp() - t0, status);
+            return status;
+        }
+
+        /// <summary>Records request <paramref name="i"/>'s answer time; the open loop times from when it was due.</summary>
+        public void Record(int i, long ticks, int status)
+        {
+            var isAck = i % 2 == 0;
+            (isAck ? _ackTimes : _cmdTimes).Add(ticks);
+            (isAck ? _ackStatuses : _cmdStatuses).AddOrUpdate(status, 1, (_, c) => c + 1);
+        }
+
+        public async Task<int> SendUntimedAsync(int i)
         {
             var n = i / 2;
             var isAck = i % 2 == 0;
@@ -112,14 +129,9 @@ internal static class InteractionsScenario
                 ? "payload=" + Uri.EscapeDataString(BlockAction(user, groupIds[g], Events.ChannelOf(specs[g].App), rig.Slack.ResponseUrl($"{tag}a{i}"), $"trig-{tag}a-{i}"))
                 : SlashCommand(user, Events.Apps[n % Events.Apps.Length], rig.Slack.ResponseUrl($"{tag}c{i}"), $"trig-{tag}c-{i}");
             using var request = SlackSigner.Request(bot.BaseUrl + (isAck ? "api/slack/interactions" : "api/slack/commands"), body);
-            var t0 = Stopwatch.GetTimestamp();
             using var response = await http.SendAsync(request);
             await response.Content.ReadAsByteArrayAsync();
-            var took = Stopwatch.GetTimestamp() - t0;
-            var status = (int)response.StatusCode;
-            (isAck ? _ackTimes : _cmdTimes).Add(took);
-            (isAck ? _ackStatuses : _cmdStatuses).AddOrUpdate(status, 1, (_, c) => c + 1);
-            return status;
+            return (int)response.StatusCode;
         }
 
         public void AddLatency(Report report, string phase)

@@ -171,8 +171,8 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
             member.UpdatedAt.ToUnixTimeMilliseconds(),
             record.GroupId,
             member.FindingArn,
-            StateJson.Write(member),
-            StateJson.Write(record.Meta),
+            StateJson.WriteUtf8(member),
+            StateJson.WriteUtf8(record.Meta),
             record.Meta.Owner,
             time.GetUtcNow().ToUnixTimeMilliseconds(),
             record.Meta.SlaDueAt.ToUnixTimeMilliseconds(),
@@ -218,7 +218,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     public void RememberSummary(AlertGroup group) => SaveSummary(group, GroupSummary.Of(group));
 
     private void SaveSummary(AlertGroup group, GroupSummary summary) =>
-        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.Write(summary), group.Stamp], CommandFlags.FireAndForget);
+        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.WriteUtf8(summary), group.Stamp], CommandFlags.FireAndForget);
 
     private static T Read<T>(RedisValue json) => StateJson.Read<T>(((ReadOnlyMemory<byte>)json).Span);
 
@@ -269,12 +269,12 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         var result = (int)await Db.ScriptEvaluateAsync(
             WorkflowScript,
             [GroupKey(groupId), MembersKey(groupId), AuditKey],
-            [expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl]);
+            [expectedVersion, StateJson.WriteUtf8(next), StateJson.WriteUtf8(audit), ttl]);
         return result == 1;
     }
 
     public Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken) =>
-        Db.HashSetAsync(GroupKey(groupId), "card:" + card.Platform, StateJson.Write(card));
+        Db.HashSetAsync(GroupKey(groupId), "card:" + card.Platform, StateJson.WriteUtf8(card));
 
     public async Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken)
     {
@@ -356,7 +356,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     public Task<long> CountAsync(string queue, CancellationToken cancellationToken) => Db.SortedSetLengthAsync(QueueKey(queue));
 
     public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
-        Db.StreamAddAsync(AuditKey, "r", StateJson.Write(record));
+        Db.StreamAddAsync(AuditKey, "r", StateJson.WriteUtf8(record));
 
     public async Task<IReadOnlyList<AuditRecord>> ReadAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
     {
