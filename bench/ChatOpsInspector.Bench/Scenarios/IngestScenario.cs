@@ -23,7 +23,7 @@ internal static class IngestScenario
         using var http = Load.Client(concurrency);
         // Long enough for the runtime's tiered compilation to settle (its thread stops showing CPU after
         // about 20 s of load); shorter, a quarter of the bot's CPU still goes to recompiling hot code.
-        var warm = options.WarmUp ?? 60_000;
+        var warm = options.WarmUp ?? (options.Quick ? 5_000 : 60_000);
         await Load.RunAsync(warm, concurrency, cap, i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(Events.Distinct("warm", i))));
         await Task.Delay(1000);
 
