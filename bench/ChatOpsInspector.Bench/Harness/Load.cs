@@ -84,6 +84,7 @@ internal static class PacedLoad
         Action<int, long, int>? record = null)
     {
         var latencies = new long[count];
+        var lateness = new long[count];
         var statuses = new int[count];
         var gate = new SemaphoreSlim(maxInFlight);
         var started = Stopwatch.GetTimestamp();
@@ -100,8 +101,10 @@ internal static class PacedLoad
             }
             await gate.WaitAsync();
             var index = i;
-            // Timed from when the request was due, not when it went: a late start is latency too.
-            var t0 = Math.Min(due, Stopwatch.GetTimestamp());
+            var t0 = Stopwatch.GetTimestamp();
+            // How late the generator sent it: on a machine it shares with the bot, it falls behind when
+            // the bot is busy, and then the bot sees bursts instead of an even stream.
+            lateness[index] = Math.Max(0, t0 - due);
             tasks.Add(Task.Run(async () =>
             {
                 try
@@ -123,7 +126,11 @@ internal static class PacedLoad
         await Task.WhenAll(tasks);
         var elapsed = Stopwatch.GetElapsedTime(started);
         Array.Sort(latencies);
-        return new LoadResult(count, elapsed, statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count()), latencies);
+        Array.Sort(lateness);
+        return new LoadResult(count, elapsed, statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count()), latencies)
+        {
+            SortedLateness = lateness,
+        };
     }
 }
 
@@ -131,14 +138,21 @@ internal sealed record LoadResult(int Done, TimeSpan Elapsed, IReadOnlyDictionar
 {
     public double PerSecond => Done / Elapsed.TotalSeconds;
 
-    public double Ms(double quantile)
+    /// <summary>Open loop only: how late each request went out after it was due.</summary>
+    public long[] SortedLateness { get; init; } = [];
+
+    public double Ms(double quantile) => Quantile(SortedTicks, quantile);
+
+    public double LatenessMs(double quantile) => Quantile(SortedLateness, quantile);
+
+    private static double Quantile(long[] sorted, double quantile)
     {
-        if (SortedTicks.Length == 0)
+        if (sorted.Length == 0)
         {
             return 0;
         }
-        var index = (int)Math.Min(SortedTicks.Length - 1, Math.Ceiling(quantile * SortedTicks.Length) - 1);
-        return SortedTicks[Math.Max(0, index)] * 1000.0 / Stopwatch.Frequency;
+        var index = (int)Math.Min(sorted.Length - 1, Math.Ceiling(quantile * sorted.Length) - 1);
+        return sorted[Math.Max(0, index)] * 1000.0 / Stopwatch.Frequency;
     }
 
     public double MaxMs => SortedTicks.Length == 0 ? 0 : SortedTicks[^1] * 1000.0 / Stopwatch.Frequency;

@@ -56,6 +56,7 @@ internal static class IngestScenario
         var paced = await PacedLoad.RunAsync(pacedCount, paceRate, i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(Events.Distinct("paced", i))));
         report.Add($"paced at {paceRate:#,0}/s: p50 / p90 / p99 / max (ms)", $"{paced.Ms(0.50):0.0} / {paced.Ms(0.90):0.0} / {paced.Ms(0.99):0.0} / {paced.MaxMs:0.0}");
         report.Check("p99 accept latency, paced at half the max rate (ms)", Math.Round(paced.Ms(0.99), 1), "< 50", paced.Ms(0.99) < 50);
+        report.Add("  generator lateness when paced: p50 / p99 (ms)", $"{paced.LatenessMs(0.50):0.0} / {paced.LatenessMs(0.99):0.0}");
         report.Check("findings stored", stored, $"{warm + accepted:#,0} (every 202)", stored == warm + accepted);
         report.Add("Redis commands executed per finding (server side, incl. inside Lua and the dispatcher)", Math.Round((double)delta.Total / Math.Max(1, accepted), 1));
 

@@ -36,10 +36,11 @@ internal static class InteractionsScenario
         var groupIds = specs.Select(s => GroupIds.For(s.App, s.Cve)).ToArray();
         var auditBefore = await AuditAsync(rig);
 
-        // Warm-up: the runtime recompiles hot code for some thousands of calls after start; a bot that
-        // has served for a while is what people meet. Repeated presses of the warm-up groups are no-ops.
+        // Warm-up: for its first ~20 s under load the runtime recompiles hot code (up to a quarter of the
+        // bot's CPU); a bot that has served for a while is what people meet. Repeated presses of the
+        // warm-up groups are no-ops after the first.
         var warm = new Mix(rig, http, bot, specs, groupIds, measuredGroups + pacedGroups, warmGroups, "w");
-        var warmUp = options.WarmUp ?? DefaultWarmUp;
+        var warmUp = options.WarmUp ?? (options.Quick ? 4_000 : 30_000);
         await Load.RunAsync(warmUp, concurrency, TimeSpan.FromSeconds(180), warm.SendAsync);
         await Task.Delay(3000);
 
@@ -80,6 +81,7 @@ internal static class InteractionsScenario
         report.Add("closed loop: CPU cores used: bot / redis / generator + fake Slack", $"{botCpu / seconds:0.00} / {redisCpu / seconds:0.00} / {selfCpu / seconds:0.00}");
         report.Add($"paced: requests at {paceRate:#,0}/s (half the closed-loop rate)", pacedResult.Done);
         paced.AddLatency(report, "paced");
+        report.Add("paced: generator lateness p50 / p99 (ms)", $"{pacedResult.LatenessMs(0.50):0.0} / {pacedResult.LatenessMs(0.99):0.0}");
         report.Check("groups acknowledged exactly once (audit)", $"{ackedOnce}/{groupIds.Length}", "all", ackedOnce == groupIds.Length);
         report.Check("groups with more than one ack record", ackedTwice, "0", ackedTwice == 0);
         report.Check("groups in acknowledged state", $"{acknowledgedState}/{groupIds.Length}", "all", acknowledgedState == groupIds.Length);
@@ -91,7 +93,6 @@ internal static class InteractionsScenario
     }
 
     private const int Users = 200;
-    private const int DefaultWarmUp = 4_000;
 
     /// <summary>Alternating acknowledge clicks and /vulns NAME commands on a range of the seeded groups.</summary>
     private sealed class Mix(Rig rig, HttpClient http, BotProcess bot, FindingSpec[] specs, string[] groupIds, int first, int count, string tag)
@@ -110,7 +111,7 @@ internal static class InteractionsScenario
             return status;
         }
 
-        /// <summary>Records request <paramref name="i"/>'s answer time; the open loop times from when it was due.</summary>
+        /// <summary>Records request <paramref name="i"/>'s answer time.</summary>
         public void Record(int i, long ticks, int status)
         {
             var isAck = i % 2 == 0;
