@@ -19,7 +19,7 @@ internal sealed record GroupSummary
     public required DateTimeOffset SlaDueAt { get; init; }
     public Actor? AssignedTo { get; init; }
 
-    public bool IsOpen => State is not (GroupState.Resolved or GroupState.Suppressed);
+    public bool IsOpen => State.IsOpen();
 
     public static GroupSummary Of(AlertGroup group) => new()
     {

@@ -75,7 +75,7 @@ internal sealed partial class WorkflowReconciler(IAlertStore store, ILogger<Work
             };
             return (next.Record(new HistoryEntry(lastUpdate, "Reopened", Actor.System, detail)), "reopened", detail);
         }
-        if (group.OpenCount == 0 && group.SuppressedCount > 0 && wf.State is not (GroupState.Suppressed or GroupState.Resolved)
+        if (group.OpenCount == 0 && group.SuppressedCount > 0 && wf.IsOpen
             && !(wf.UnsuppressedAt is { } lifted && lastUpdate <= lifted))
         {
             const string detail = "suppressed in Inspector";

@@ -13,6 +13,12 @@ internal enum GroupState
     Resolved,
 }
 
+internal static class GroupStates
+{
+    /// <summary>Still needs someone: neither resolved nor suppressed.</summary>
+    public static bool IsOpen(this GroupState state) => state is not (GroupState.Resolved or GroupState.Suppressed);
+}
+
 /// <summary>The human workflow of one alert group, stored as one document and changed by compare-and-set.</summary>
 internal sealed record WorkflowState
 {
@@ -35,7 +41,7 @@ internal sealed record WorkflowState
     /// <summary>Most recent changes, newest last, capped so the document stays small.</summary>
     public IReadOnlyList<HistoryEntry> History { get; init; } = [];
 
-    public bool IsOpen => State is not (GroupState.Resolved or GroupState.Suppressed);
+    public bool IsOpen => State.IsOpen();
 
     public WorkflowState Record(HistoryEntry entry) => this with { History = [.. History.TakeLast(MaxHistory - 1), entry] };
 
