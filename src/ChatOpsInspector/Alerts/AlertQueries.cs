@@ -21,7 +21,7 @@ internal sealed class AlertQueries(IAlertStore store)
     /// </summary>
     public async Task<Page> OpenGroupsAsync(string owner, int max, CancellationToken cancellationToken)
     {
-        var open = GroupSummary.WorstFirst((await store.GroupSummariesAsync(owner, cancellationToken)).Where(s => s.IsOpen), s => s);
+        var open = GroupSummary.WorstFirst((await SummariesAsync(owner, cancellationToken)).Where(s => s.IsOpen), s => s);
         return new Page(open.Length, await ReadOpenAsync(open.Take(max), cancellationToken));
     }
 
@@ -36,10 +36,26 @@ internal sealed class AlertQueries(IAlertStore store)
     public async Task<Page> AssignedToAsync(Actor person, int max, CancellationToken cancellationToken)
     {
         var owners = await store.OwnersAsync(cancellationToken);
-        var summaries = await Task.WhenAll(owners.Select(owner => store.GroupSummariesAsync(owner, cancellationToken)));
+        var summaries = await Task.WhenAll(owners.Select(owner => SummariesAsync(owner, cancellationToken)));
         var mine = GroupSummary.WorstFirst(
             summaries.SelectMany(s => s).Where(s => s.IsOpen && s.AssignedTo is { } a && a.SamePersonAs(person)), s => s);
         return new Page(mine.Length, await ReadOpenAsync(mine.Take(max), cancellationToken));
+    }
+
+    /// <summary>
+    /// A summary of each of the owner's groups, as current as a full read: the remembered ones in one
+    /// round trip, the rest read in full and remembered for the next caller.
+    /// </summary>
+    public async Task<IReadOnlyList<GroupSummary>> SummariesAsync(string owner, CancellationToken cancellationToken)
+    {
+        var saved = await store.SavedSummariesAsync(owner, cancellationToken);
+        var summaries = saved.Select(s => s.Summary).OfType<GroupSummary>().ToList();
+        foreach (var group in await ReadAsync(saved.Where(s => s.Summary is null).Select(s => s.GroupId).ToArray(), cancellationToken))
+        {
+            summaries.Add(GroupSummary.Of(group));
+            store.RememberSummary(group);
+        }
+        return summaries;
     }
 
     /// <summary>By group id, or every group (any owner) of a vulnerability id such as a CVE.</summary>

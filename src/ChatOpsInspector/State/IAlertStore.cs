@@ -17,8 +17,11 @@ internal interface IAlertStore
 
     Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken);
 
-    /// <summary>A summary of each of the owner's groups, as current as a full read, in about one round trip.</summary>
-    Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken);
+    /// <summary>
+    /// Each of the owner's groups with its remembered summary, in one round trip; the summary is null
+    /// where none was remembered or the group changed since (<see cref="AlertQueries"/> reads those in full).
+    /// </summary>
+    Task<IReadOnlyList<SavedSummary>> SavedSummariesAsync(string owner, CancellationToken cancellationToken);
 
     /// <summary>
     /// Keeps the summary of a group just read in full, so the next list need not read it again; a
@@ -42,6 +45,8 @@ internal interface IAlertStore
     /// <summary>True when the store answers; used by /readyz.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }
+
+internal sealed record SavedSummary(string GroupId, GroupSummary? Summary);
 
 internal enum IngestOutcome
 {

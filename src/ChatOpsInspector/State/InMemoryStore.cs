@@ -93,20 +93,10 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         }
     }
 
-    public async Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken)
-    {
-        var summaries = new List<GroupSummary>();
-        foreach (var id in await GroupIdsAsync(owner, cancellationToken))
-        {
-            if (await GetGroupAsync(id, cancellationToken) is { } group)
-            {
-                summaries.Add(GroupSummary.Of(group));
-            }
-        }
-        return summaries;
-    }
+    /// <summary>Nothing is remembered here: every group is read in full, which costs no round trip.</summary>
+    public async Task<IReadOnlyList<SavedSummary>> SavedSummariesAsync(string owner, CancellationToken cancellationToken) =>
+        (await GroupIdsAsync(owner, cancellationToken)).Select(id => new SavedSummary(id, null)).ToArray();
 
-    /// <summary>Summaries are computed on each read here: nothing to remember.</summary>
     public void RememberSummary(AlertGroup group)
     {
     }

@@ -215,46 +215,21 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         };
     }
 
-    public void RememberSummary(AlertGroup group) => SaveSummary(group, GroupSummary.Of(group));
-
-    private void SaveSummary(AlertGroup group, GroupSummary summary) =>
-        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.WriteUtf8(summary), group.Stamp], CommandFlags.FireAndForget);
+    public void RememberSummary(AlertGroup group) =>
+        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.WriteUtf8(GroupSummary.Of(group)), group.Stamp], CommandFlags.FireAndForget);
 
     private static T Read<T>(RedisValue json) => StateJson.Read<T>(((ReadOnlyMemory<byte>)json).Span);
 
-    public async Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<SavedSummary>> SavedSummariesAsync(string owner, CancellationToken cancellationToken)
     {
         var rows = (RedisResult[])(await Db.ScriptEvaluateAsync(SummariesScript, [OwnerKey(owner)], [_p + "g:"]))!;
-        var summaries = new List<GroupSummary>(rows.Length / 2);
-        var stale = new List<string>();
-        for (var i = 0; i + 1 < rows.Length; i += 2)
+        var saved = new SavedSummary[rows.Length / 2];
+        for (var i = 0; i < saved.Length; i++)
         {
-            var json = (RedisValue)rows[i + 1];
-            if (json.IsNullOrEmpty)
-            {
-                stale.Add(rows[i].ToString());
-            }
-            else
-            {
-                summaries.Add(Read<GroupSummary>(json));
-            }
+            var json = (RedisValue)rows[2 * i + 1];
+            saved[i] = new SavedSummary(rows[2 * i].ToString(), json.IsNullOrEmpty ? null : Read<GroupSummary>(json));
         }
-        // Groups changed since their summary was saved: read in full once, and save the new summary
-        // for the next caller (without waiting: it is only a shortcut).
-        foreach (var chunk in stale.Chunk(256))
-        {
-            foreach (var group in await Task.WhenAll(chunk.Select(id => GetGroupAsync(id, cancellationToken))))
-            {
-                if (group is null)
-                {
-                    continue;
-                }
-                var summary = GroupSummary.Of(group);
-                summaries.Add(summary);
-                SaveSummary(group, summary);
-            }
-        }
-        return summaries;
+        return saved;
     }
 
     public async Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken) =>

@@ -58,7 +58,7 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         public Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken) => inner.IngestAsync(record, cancellationToken);
         public Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken) => inner.GroupIdsAsync(owner, cancellationToken);
         public void RememberSummary(AlertGroup group) => inner.RememberSummary(group);
-        public Task<IReadOnlyList<GroupSummary>> GroupSummariesAsync(string owner, CancellationToken cancellationToken) => inner.GroupSummariesAsync(owner, cancellationToken);
+        public Task<IReadOnlyList<SavedSummary>> SavedSummariesAsync(string owner, CancellationToken cancellationToken) => inner.SavedSummariesAsync(owner, cancellationToken);
         public Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken) => inner.OwnersAsync(cancellationToken);
         public Task<bool> TryUpdateWorkflowAsync(string groupId, long expectedVersion, WorkflowState next, AuditRecord audit, CancellationToken cancellationToken) =>
             inner.TryUpdateWorkflowAsync(groupId, expectedVersion, next, audit, cancellationToken);

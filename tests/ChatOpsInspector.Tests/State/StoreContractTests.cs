@@ -19,6 +19,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     private protected IAuditLog Audit { get; private set; } = null!;
     private protected IKeyValueStore Values { get; private set; } = null!;
 
+    /// <summary>The read side over the store: summaries are completed there from full reads.</summary>
+    private protected AlertQueries Summaries => new(Alerts);
+
     private protected abstract Task<object> CreateStoreAsync();
 
     public async Task InitializeAsync()
@@ -213,7 +216,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await Alerts.IngestAsync(Record("arn:2", group: "g000000002"), default);
         await Alerts.IngestAsync(Record("arn:3", group: "g000000003", owner: "other"), default);
 
-        var first = (await Alerts.GroupSummariesAsync("payments", default)).OrderBy(s => s.Id).ToArray();
+        var first = (await Summaries.SummariesAsync("payments", default)).OrderBy(s => s.Id).ToArray();
         Assert.Equal(["g000000001", "g000000002"], first.Select(s => s.Id));
         Assert.Equal(Severity.High, first[0].Severity);
         Assert.All(first, s => Assert.Equal(GroupState.New, s.State));
@@ -226,11 +229,11 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Assigned, AssignedTo = ana }, audit, default));
         await Alerts.IngestAsync(Record("arn:4", group: "g000000001", resource: "i-4", severity: Severity.Critical), default);
 
-        var second = (await Alerts.GroupSummariesAsync("payments", default)).OrderBy(s => s.Id).ToArray();
+        var second = (await Summaries.SummariesAsync("payments", default)).OrderBy(s => s.Id).ToArray();
         Assert.Equal(Severity.Critical, second[0].Severity);
         Assert.Equal(GroupState.Assigned, second[1].State);
         Assert.True(second[1].AssignedTo!.SamePersonAs(ana));
-        Assert.Empty(await Alerts.GroupSummariesAsync("nobody", default));
+        Assert.Empty(await Summaries.SummariesAsync("nobody", default));
     }
 
     [Fact]
@@ -309,24 +312,24 @@ public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTe
         await Alerts.IngestAsync(Record("arn:1"), default);
         var db = _connection!.GetDatabase();
         RedisKey key = _prefix + "g:g000000001";
-        Assert.Equal(GroupState.New, Assert.Single(await Alerts.GroupSummariesAsync("payments", default)).State);
+        Assert.Equal(GroupState.New, Assert.Single(await Summaries.SummariesAsync("payments", default)).State);
         await TestApp.Eventually(async () => await db.HashExistsAsync(key, "sum"), "summary saved");
 
         // A saved summary that no longer matches the group is not believed.
         var group = (await Alerts.GetGroupAsync("g000000001", default))!;
         var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "acknowledged", ActorPlatform = "slack", ActorId = "U1", ActorName = "Ana" };
         Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Acknowledged }, audit, default));
-        Assert.Equal(GroupState.Acknowledged, Assert.Single(await Alerts.GroupSummariesAsync("payments", default)).State);
+        Assert.Equal(GroupState.Acknowledged, Assert.Single(await Summaries.SummariesAsync("payments", default)).State);
 
         // One that matches is read as saved: planting a different state shows it is not recomputed.
         await TestApp.Eventually(async () => (await db.HashGetAsync(key, "sum")).ToString().Contains("acknowledged", StringComparison.OrdinalIgnoreCase), "new summary saved");
         var saved = (await db.HashGetAsync(key, "sum")).ToString();
         await db.HashSetAsync(key, "sum", saved.Replace("acknowledged", "patching", StringComparison.OrdinalIgnoreCase));
-        Assert.Equal(GroupState.Patching, Assert.Single(await Alerts.GroupSummariesAsync("payments", default)).State);
+        Assert.Equal(GroupState.Patching, Assert.Single(await Summaries.SummariesAsync("payments", default)).State);
 
         // An expired group is not brought back by a late summary.
         await db.KeyDeleteAsync(key);
-        Assert.Empty(await Alerts.GroupSummariesAsync("payments", default));
+        Assert.Empty(await Summaries.SummariesAsync("payments", default));
         Alerts.RememberSummary(group);
         await Alerts.PingAsync(default);
         Assert.False(await db.KeyExistsAsync(key));
