@@ -171,8 +171,8 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
             member.UpdatedAt.ToUnixTimeMilliseconds(),
             record.GroupId,
             member.FindingArn,
-            StateJson.WriteUtf8(member),
-            StateJson.WriteUtf8(record.Meta),
+            StateJson.Write(member),
+            StateJson.Write(record.Meta),
             record.Meta.Owner,
             time.GetUtcNow().ToUnixTimeMilliseconds(),
             record.Meta.SlaDueAt.ToUnixTimeMilliseconds(),
@@ -216,7 +216,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     }
 
     public void RememberSummary(AlertGroup group) =>
-        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.WriteUtf8(GroupSummary.Of(group)), group.Stamp], CommandFlags.FireAndForget);
+        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.Write(GroupSummary.Of(group)), group.Stamp], CommandFlags.FireAndForget);
 
     private static T Read<T>(RedisValue json) => StateJson.Read<T>(((ReadOnlyMemory<byte>)json).Span);
 
@@ -244,12 +244,12 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         var result = (int)await Db.ScriptEvaluateAsync(
             WorkflowScript,
             [GroupKey(groupId), MembersKey(groupId), AuditKey],
-            [expectedVersion, StateJson.WriteUtf8(next), StateJson.WriteUtf8(audit), ttl]);
+            [expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl]);
         return result == 1;
     }
 
     public Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken) =>
-        Db.HashSetAsync(GroupKey(groupId), "card:" + card.Platform, StateJson.WriteUtf8(card));
+        Db.HashSetAsync(GroupKey(groupId), "card:" + card.Platform, StateJson.Write(card));
 
     public async Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken)
     {
@@ -331,7 +331,7 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     public Task<long> CountAsync(string queue, CancellationToken cancellationToken) => Db.SortedSetLengthAsync(QueueKey(queue));
 
     public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
-        Db.StreamAddAsync(AuditKey, "r", StateJson.WriteUtf8(record));
+        Db.StreamAddAsync(AuditKey, "r", StateJson.Write(record));
 
     public async Task<IReadOnlyList<AuditRecord>> ReadAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
     {

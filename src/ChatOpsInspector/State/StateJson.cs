@@ -19,12 +19,8 @@ namespace ChatOpsInspector.State;
 [JsonSerializable(typeof(GroupSummary))]
 internal sealed partial class StateJson : JsonSerializerContext
 {
-    public static string Write<T>(T value) => JsonSerializer.Serialize(value, Info<T>.Value);
-
     /// <summary>UTF-8 as the store keeps it: no string to allocate and transcode on the write path.</summary>
-    public static byte[] WriteUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Info<T>.Value);
-
-    public static T Read<T>(string json) => JsonSerializer.Deserialize(json, Info<T>.Value)!;
+    public static byte[] Write<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Info<T>.Value);
 
     /// <summary>Straight from the store's bytes: no string to allocate and transcode on the read path.</summary>
     public static T Read<T>(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, Info<T>.Value)!;
