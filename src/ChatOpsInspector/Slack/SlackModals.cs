@@ -22,31 +22,14 @@ internal static class SlackModals
     /// <summary>What the dialog must remember between opening and submission.</summary>
     internal sealed record Context(string GroupId, string? ChannelId, string? ResponseUrl);
 
-    public static JsonObject Assign(AlertGroup? group, Context context) => new()
-    {
-        ["type"] = "modal",
-        ["callback_id"] = AssignCallback,
-        ["title"] = Plain("Assign alert"),
-        ["submit"] = Plain("Assign"),
-        ["close"] = Plain("Cancel"),
-        ["private_metadata"] = Metadata(context),
-        ["blocks"] = new JsonArray
-        {
-            Summary(group, context.GroupId),
-            new JsonObject
+    public static JsonObject Assign(AlertGroup? group, Context context) =>
+        Modal(AssignCallback, "Assign alert", "Assign", group, context,
+            Input(AssigneeBlock, "Assign to", new JsonObject
             {
-                ["type"] = "input",
-                ["block_id"] = AssigneeBlock,
-                ["label"] = Plain("Assign to"),
-                ["element"] = new JsonObject
-                {
-                    ["type"] = "users_select",
-                    ["action_id"] = AssigneeBlock,
-                    ["placeholder"] = Plain("Pick a person"),
-                },
-            },
-        },
-    };
+                ["type"] = "users_select",
+                ["action_id"] = AssigneeBlock,
+                ["placeholder"] = Plain("Pick a person"),
+            }));
 
     public static JsonObject Suppress(AlertGroup? group, Context context)
     {
@@ -55,59 +38,60 @@ internal static class SlackModals
         {
             options.Add(Option(days));
         }
+        return Modal(SuppressCallback, "Suppress alert", "Suppress", group, context,
+            Input(ReasonBlock, "Reason (kept in the audit log)", new JsonObject
+            {
+                ["type"] = "plain_text_input",
+                ["action_id"] = ReasonBlock,
+                ["multiline"] = true,
+                ["max_length"] = Commands.CommandParser.MaxReasonLength,
+                ["placeholder"] = Plain("Why is this acceptable for now?"),
+            }),
+            Input(ExpiryBlock, "Suppress for", new JsonObject
+            {
+                ["type"] = "static_select",
+                ["action_id"] = ExpiryBlock,
+                ["options"] = options,
+                ["initial_option"] = Option(30),
+            }),
+            Input(UntilBlock, "…or until (overrides the above)", new JsonObject
+            {
+                ["type"] = "datepicker",
+                ["action_id"] = UntilBlock,
+                ["placeholder"] = Plain("Pick a date"),
+            }, optional: true));
+    }
+
+    /// <summary>A dialog: the alert it is about first, then its inputs.</summary>
+    private static JsonObject Modal(string callback, string title, string submit, AlertGroup? group, Context context, params JsonObject[] inputs)
+    {
+        var blocks = new JsonArray { Summary(group, context.GroupId) };
+        foreach (var input in inputs)
+        {
+            blocks.Add(input);
+        }
         return new JsonObject
         {
             ["type"] = "modal",
-            ["callback_id"] = SuppressCallback,
-            ["title"] = Plain("Suppress alert"),
-            ["submit"] = Plain("Suppress"),
+            ["callback_id"] = callback,
+            ["title"] = Plain(title),
+            ["submit"] = Plain(submit),
             ["close"] = Plain("Cancel"),
             ["private_metadata"] = Metadata(context),
-            ["blocks"] = new JsonArray
-            {
-                Summary(group, context.GroupId),
-                new JsonObject
-                {
-                    ["type"] = "input",
-                    ["block_id"] = ReasonBlock,
-                    ["label"] = Plain("Reason (kept in the audit log)"),
-                    ["element"] = new JsonObject
-                    {
-                        ["type"] = "plain_text_input",
-                        ["action_id"] = ReasonBlock,
-                        ["multiline"] = true,
-                        ["max_length"] = Commands.CommandParser.MaxReasonLength,
-                        ["placeholder"] = Plain("Why is this acceptable for now?"),
-                    },
-                },
-                new JsonObject
-                {
-                    ["type"] = "input",
-                    ["block_id"] = ExpiryBlock,
-                    ["label"] = Plain("Suppress for"),
-                    ["element"] = new JsonObject
-                    {
-                        ["type"] = "static_select",
-                        ["action_id"] = ExpiryBlock,
-                        ["options"] = options,
-                        ["initial_option"] = Option(30),
-                    },
-                },
-                new JsonObject
-                {
-                    ["type"] = "input",
-                    ["block_id"] = UntilBlock,
-                    ["optional"] = true,
-                    ["label"] = Plain("…or until (overrides the above)"),
-                    ["element"] = new JsonObject
-                    {
-                        ["type"] = "datepicker",
-                        ["action_id"] = UntilBlock,
-                        ["placeholder"] = Plain("Pick a date"),
-                    },
-                },
-            },
+            ["blocks"] = blocks,
         };
+    }
+
+    private static JsonObject Input(string blockId, string label, JsonObject element, bool optional = false)
+    {
+        var input = new JsonObject { ["type"] = "input", ["block_id"] = blockId };
+        if (optional)
+        {
+            input["optional"] = true;
+        }
+        input["label"] = Plain(label);
+        input["element"] = element;
+        return input;
     }
 
     /// <summary>The validated suppression, or the errors to show per block (<c>response_action: errors</c>).</summary>
