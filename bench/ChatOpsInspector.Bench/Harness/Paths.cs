@@ -27,7 +27,7 @@ internal static class Paths
     public static string Fixtures =>
         Environment.GetEnvironmentVariable("COI_FIXTURES") is { Length: > 0 } custom
             ? custom
-            : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures"));
+            : Path.Combine(RepoRoot, "tests", "ChatOpsInspector.Tests", "Fixtures");
 
     public static string Results
     {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.Serialization;
+using ChatOpsInspector.Tests.Infrastructure;
 
 namespace ChatOpsInspector.Tests.Aws;
 
@@ -8,7 +9,7 @@ public partial class CloudFormationTemplateTests
 {
     private static readonly Lazy<Dictionary<object, object>> Template = new(() =>
         (Dictionary<object, object>)new DeserializerBuilder().Build().Deserialize<object>(
-            File.ReadAllText(Path.Combine(SharedFixtures.RepositoryRoot, "manifests", "aws", "chatopsinspector.yaml")))!);
+            File.ReadAllText(Path.Combine(Fixtures.FindSolutionDir(), "manifests", "aws", "chatopsinspector.yaml")))!);
 
     [Fact]
     public void TemplateIsPlainYamlWithTheExpectedParameters()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Amazon.Runtime;
 using ChatOpsInspector.Aws;
+using ChatOpsInspector.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,8 +14,8 @@ public sealed class Inspector2ClientTests : IDisposable
     private const string FindingArn = "arn:aws:inspector2:us-east-1:012345678901:finding/00031f625ee77ac186869f906eb73366";
     private const string FilterArn = "arn:aws:inspector2:eu-west-1:111122223333:owner/111122223333/filter/4a3b2c1d";
 
-    private static readonly string OneFinding = SharedFixtures.ReadFixture("inspector", "list-findings-cli-output-one-ecr-finding.json");
-    private static readonly string NoFindings = SharedFixtures.ReadFixture("inspector", "list-findings-cli-output-zero.json");
+    private static readonly string OneFinding = Fixtures.Read("inspector", "list-findings-cli-output-one-ecr-finding.json");
+    private static readonly string NoFindings = Fixtures.Read("inspector", "list-findings-cli-output-zero.json");
 
     private readonly List<IHost> hosts = [];
 

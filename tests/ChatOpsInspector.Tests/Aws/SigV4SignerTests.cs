@@ -4,6 +4,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
 using ChatOpsInspector.Aws;
+using ChatOpsInspector.Tests.Infrastructure;
 
 namespace ChatOpsInspector.Tests.Aws;
 
@@ -132,7 +133,7 @@ public class SigV4SignerTests
     /// <summary>One case of AWS's SigV4 test suite: <c>&lt;name&gt;.{req,creq,sts,authz,sreq}</c>.</summary>
     private sealed record SuiteCase(string Name, string Directory)
     {
-        private static string SuiteRoot => SharedFixtures.FixturePath("aws", "sigv4-test-suite", "aws-sig-v4-test-suite");
+        private static string SuiteRoot => Fixtures.Path_("aws", "sigv4-test-suite", "aws-sig-v4-test-suite");
 
         public SigV4Signer.Request Request => ParseRequest(Read("req"));
 

@@ -1,26 +1,24 @@
 namespace ChatOpsInspector.Tests.Infrastructure;
 
-/// <summary>Finds the shared public fixtures: <c>../shared/fixtures</c> beside the repository root.</summary>
+/// <summary>
+/// The public sample payloads and schemas the tests read, kept in the repository at
+/// <c>tests/ChatOpsInspector.Tests/Fixtures</c> (where each came from: <c>Fixtures/SOURCES.md</c>).
+/// </summary>
 internal static class Fixtures
 {
-    private static readonly Lazy<string> RootPath = new(() =>
+    private static readonly Lazy<string> Solution = new(() =>
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ChatOpsInspector.sln")))
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            dir = dir.Parent;
+            if (File.Exists(Path.Combine(dir.FullName, "ChatOpsInspector.sln")))
+            {
+                return dir.FullName;
+            }
         }
-        if (dir?.Parent is null)
-        {
-            throw new InvalidOperationException("ChatOpsInspector.sln not found above " + AppContext.BaseDirectory);
-        }
-        var fixtures = Path.Combine(dir.Parent.FullName, "shared", "fixtures");
-        return Directory.Exists(fixtures)
-            ? fixtures
-            : throw new InvalidOperationException($"Shared fixtures not found at {fixtures}; they live beside the repository.");
+        throw new InvalidOperationException("ChatOpsInspector.sln not found above " + AppContext.BaseDirectory);
     });
 
-    public static string Root => RootPath.Value;
+    public static string Root => Path.Combine(Solution.Value, "tests", "ChatOpsInspector.Tests", "Fixtures");
 
     public static string Path_(params string[] parts) => Path.Combine([Root, .. parts]);
 
@@ -28,13 +26,5 @@ internal static class Fixtures
 
     public static byte[] ReadBytes(params string[] parts) => File.ReadAllBytes(Path_(parts));
 
-    public static string FindSolutionDir()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ChatOpsInspector.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("ChatOpsInspector.sln not found");
-    }
+    public static string FindSolutionDir() => Solution.Value;
 }
