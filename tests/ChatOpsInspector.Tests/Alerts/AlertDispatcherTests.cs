@@ -133,13 +133,26 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         Assert.NotNull(await app.Service<IAlertStore>().GetGroupAsync(groupId, default));
     }
 
+    /// <summary>
+    /// Slack's 429 names how long to wait. The bot's own backoff is made short here, so a retry that
+    /// ignored Retry-After would come back well before it; the gaps are lower bounds, which load only widens.
+    /// </summary>
     [Fact]
-    public async Task ThrottledPostIsRetriedAfterRetryAfterAndPostedExactlyOnce()
+    public async Task ThrottledPostIsRetriedNoSoonerThanRetryAfterAndPostedExactlyOnce()
     {
-        var (app, chat) = Start();
+        var retryAfter = TimeSpan.FromMilliseconds(1500);
+        var (app, chat) = Start(new() { ["Dispatch:RetryBackoff"] = "00:00:00.050" });
         await using var _ = app;
-        var throttled = 0;
-        chat.Script = op => op == "post" && Interlocked.Increment(ref throttled) <= 2 ? ChatResult.Retry(TimeSpan.FromMilliseconds(300), "ratelimited") : null;
+        var attempts = new ConcurrentQueue<long>();
+        chat.Script = op =>
+        {
+            if (op != "post")
+            {
+                return null;
+            }
+            attempts.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
+            return attempts.Count <= 2 ? ChatResult.Retry(retryAfter, "ratelimited") : null;
+        };
         await app.PostEventsAsync(FindingEvents.Ec2("t-1").ToJsonString());
         await TestApp.Eventually(async () =>
         {
@@ -147,6 +160,12 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
             return ids.Count == 1 && (await app.Service<IAlertStore>().GetGroupAsync(ids[0], default))!.Cards.ContainsKey("test");
         }, "card ref stored after retries");
         Assert.Equal(3, chat.Calls.Count(c => c.Op == "post"));
+        var at = attempts.ToArray();
+        for (var i = 1; i < at.Length; i++)
+        {
+            Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(at[i - 1], at[i]) >= retryAfter - TimeSpan.FromMilliseconds(50),
+                $"attempt {i + 1} came {System.Diagnostics.Stopwatch.GetElapsedTime(at[i - 1], at[i]).TotalMilliseconds} ms after the previous one");
+        }
     }
 
     [Fact]

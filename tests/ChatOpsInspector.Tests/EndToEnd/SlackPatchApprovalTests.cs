@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ChatOpsInspector.Alerts;
+using ChatOpsInspector.State;
 using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Workflow;
 
 namespace ChatOpsInspector.Tests.EndToEnd;
 
@@ -18,6 +21,9 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
     public async Task DisposeAsync() => await _rig.DisposeAsync();
 
     private int SendCommands => _rig.Aws.Ssm("SendCommand").Count();
+
+    private async Task<AlertGroup> GroupAsync(string groupId) =>
+        await _rig.App.Service<IAlertStore>().GetGroupAsync(groupId, default) ?? throw new InvalidOperationException($"no group {groupId}");
 
     /// <summary>Posts a card and has the developer request a patch; returns the card as updated to ask for approval.</summary>
     private async Task<(string GroupId, JsonObject Card)> PatchRequestedAsync(string cve)
@@ -76,6 +82,50 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
         Assert.Null(SlackRig.Button(patching, "approve"));
         Assert.Null(SlackRig.Button(patching, "reject"));
         Assert.Equal(1, SendCommands);
+    }
+
+    [Fact]
+    public async Task RejectButtonLeavesTheGroupUnpatchedAndSaysWhoRejected()
+    {
+        var (groupId, card) = await PatchRequestedAsync("CVE-2099-71004");
+        Assert.Equal(GroupState.PatchRequested, (await GroupAsync(groupId)).Workflow.State);
+
+        var rejected = await _rig.PressAsync(card, "reject", SlackRig.Approver);
+
+        var answer = await _rig.ReplyTextAsync(rejected, "answer to the rejection");
+        Assert.StartsWith(":white_check_mark:", answer, StringComparison.Ordinal);
+        Assert.Contains("Rejected", answer, StringComparison.Ordinal);
+        var group = await GroupAsync(groupId);
+        Assert.NotEqual(GroupState.Patching, group.Workflow.State);
+        Assert.NotEqual(GroupState.PatchRequested, group.Workflow.State);
+        Assert.False(group.Workflow.Patch!.Approved);
+        Assert.Equal(SlackRig.Approver, group.Workflow.Patch.DecidedBy!.UserId);
+        var updated = await _rig.CardUpdateAsync(card["ts"]!.GetValue<string>(),
+            u => SlackRig.Button(u, "approve") is null && SlackRig.Button(u, "patch") is not null, "card offers a new patch request");
+        Assert.DoesNotContain("Patching", updated.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(0, SendCommands);
+    }
+
+    [Fact]
+    public async Task IsolateButtonRequestsAnIsolationNotAPatch()
+    {
+        await _rig.DisposeAsync();
+        _rig = await SlackRig.StartAsync(redis, s => s["Remediation:IsolationDocument"] = "AWS-QuarantineEC2Instance");
+        var cve = "CVE-2099-71005";
+        var (groupId, ts) = await _rig.PostedCardAsync(cve);
+        var posted = _rig.Slack.Calls("chat.postMessage").Single(c => c["thread_ts"] is null && c.ToJsonString().Contains(cve, StringComparison.Ordinal));
+        posted["ts"] = ts;
+
+        var requested = await _rig.PressAsync(posted, "isolate", SlackRig.Developer);
+
+        Assert.StartsWith(":white_check_mark:", await _rig.ReplyTextAsync(requested, "answer to the isolation request"), StringComparison.Ordinal);
+        var group = await GroupAsync(groupId);
+        Assert.Equal(GroupState.PatchRequested, group.Workflow.State);
+        Assert.Equal("isolate", group.Workflow.Patch!.Kind);
+        await TestApp.Eventually(() => Task.FromResult(_rig.Slack.Calls("chat.postMessage").Any(c =>
+            c["thread_ts"]?.GetValue<string>() == ts && c["text"]!.GetValue<string>().Contains("asks to isolate", StringComparison.Ordinal))),
+            "thread note asking approvers to isolate");
+        Assert.Empty(_rig.Aws.Ssm("SendCommand"));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ internal sealed class SlackRig : IAsyncDisposable
     public FakeAws Aws { get; }
     public TestApp App { get; }
 
-    public static async Task<SlackRig> StartAsync(RedisServer redis)
+    public static async Task<SlackRig> StartAsync(RedisServer redis, Action<Dictionary<string, string?>>? configure = null)
     {
         var slack = await SlackFake.StartAsync();
         var aws = await FakeAws.StartAsync();
@@ -49,6 +49,7 @@ internal sealed class SlackRig : IAsyncDisposable
         settings["Routing:Rules:0:Target:Approvers:0"] = Approver;
         settings["Routing:Rules:0:Target:Approvers:1"] = SecondApprover;
         settings["Routing:Rules:0:Target:Approvers:2"] = Developer;
+        configure?.Invoke(settings);
         var app = new TestApp(TestApp.WithRedis(redis, settings), services =>
             services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDENDTOENDSLACK001", "secret/for/the/fake")));
         app.Client();

@@ -76,6 +76,26 @@ public sealed class DigestTests(RedisServer redis) : IClassFixture<RedisServer>
         Assert.Equal(Start.AddHours(5), digest.At);
     }
 
+    /// <summary>
+    /// A HIGH finding that already has a card (it alerted on its score) is not "below the threshold":
+    /// listing it there would tell the team it never got a card.
+    /// </summary>
+    [Fact]
+    public async Task HighGroupThatAlertedIsNotListedAsBelowTheAlertThreshold()
+    {
+        await using var rig = new SlaRig(redis, Start);
+        rig.StartNode();
+        var below = await rig.SeedAsync(SlaRig.Security, "CVE-2026-1201", Severity.High, Start.AddHours(-1), slaHours: 72, alerting: false);
+        var alerted = await rig.SeedAsync(SlaRig.Security, "CVE-2026-1202", Severity.High, Start.AddHours(-1), slaHours: 72, alerting: true);
+
+        await rig.RunUntilAsync(Start.AddHours(3.5), TimeSpan.FromMinutes(30));
+
+        var digest = Assert.Single(Digests(rig)).Message.Text;
+        Assert.Contains("Open below the alert threshold, HIGH/MEDIUM (1):", digest, StringComparison.Ordinal);
+        Assert.Contains(below, digest, StringComparison.Ordinal);
+        Assert.DoesNotContain(alerted, digest, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void OwnerWithNothingBreachedOrBelowTheThresholdGetsNoDigest()
     {
