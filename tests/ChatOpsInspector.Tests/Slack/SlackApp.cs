@@ -1,13 +1,18 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Amazon.Runtime;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Tests.Workflow;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsInspector.Tests.Slack;
 
 /// <summary>
 /// The real bot on Redis, talking to <see cref="SlackFake"/>: routing sends app=payments to the payments
 /// channel (approver, suppressor by e-mail), app=bulk to the bulk channel, the rest to security.
+/// Inspector2 and SSM are <see cref="FakeAws"/>, so every button that reaches AWS leaves a request to assert on;
+/// every instance a test ingests is SSM-managed and online unless the test says otherwise.
 /// One app serves a test class; tests keep apart by using their own CVE ids.
 /// </summary>
 public sealed class SlackApp : IAsyncLifetime
@@ -24,13 +29,20 @@ public sealed class SlackApp : IAsyncLifetime
 
     public RedisServer Redis { get; } = new();
     public SlackFake Slack { get; private set; } = null!;
+    public FakeAws Aws { get; private set; } = null!;
     public TestApp App { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         await Redis.InitializeAsync();
         Slack = await SlackFake.StartAsync();
-        App = new TestApp(TestApp.WithRedis(Redis, Settings(Slack)));
+        Aws = await FakeAws.StartAsync();
+        var settings = Settings(Slack);
+        settings["Aws:Region"] = "eu-west-1";
+        settings["Aws:Inspector2:ServiceUrl"] = Aws.Server.BaseUrl;
+        settings["Aws:Ssm:ServiceUrl"] = Aws.Server.BaseUrl;
+        App = new TestApp(TestApp.WithRedis(Redis, settings), services =>
+            services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDSLACKAPPTESTS01", "secret/for/the/fake")));
         App.Client();
     }
 
@@ -78,12 +90,14 @@ public sealed class SlackApp : IAsyncLifetime
 
     public async Task IngestAsync(string cve, string app = "payments", string? instance = null, DateTimeOffset? updatedAt = null, string severity = "CRITICAL", double score = 9.8)
     {
+        instance ??= "i-" + Guid.NewGuid().ToString("n")[..17];
+        Aws.ManagedInstances.TryAdd(instance, "Online");
         var evt = FindingEvents.Ec2(
             findingId: Guid.NewGuid().ToString("n"),
             cve: cve,
             severity: severity,
             score: score,
-            instanceId: instance ?? "i-" + Guid.NewGuid().ToString("n")[..17],
+            instanceId: instance,
             updatedAt: updatedAt,
             tags: new Dictionary<string, string> { ["app"] = app });
         var response = await App.PostEventsAsync(evt.ToJsonString());
@@ -160,6 +174,7 @@ public sealed class SlackApp : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await App.DisposeAsync();
+        await Aws.DisposeAsync();
         await Slack.DisposeAsync();
         await Redis.DisposeAsync();
     }

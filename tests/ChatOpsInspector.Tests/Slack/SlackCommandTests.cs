@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using ChatOpsInspector.Alerts;
+using ChatOpsInspector.State;
+using ChatOpsInspector.Workflow;
 using ChatOpsInspector.Tests.Infrastructure;
 
 namespace ChatOpsInspector.Tests.Slack;
@@ -157,11 +159,34 @@ public class SlackCommandTests(SlackApp slack)
     }
 
     [Fact]
-    public async Task PatchCommandReachesTheWorkflowAndIsAnswered()
+    public async Task SuppressCommandFromASuppressorCreatesTheFilterAndSuppressesTheGroup()
     {
-        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+        var cve = SlackApp.NewCve();
+        var (groupId, _) = await slack.PostedCardAsync(cve);
+
+        var (_, _, responseUrl) = await slack.CommandAsync($"suppress {groupId} 30d accepted risk", SlackApp.SuppressorId, "suppressor");
+
+        Assert.StartsWith($"Suppressed {cve} until", Text(await slack.Slack.ResponseAsync(responseUrl)), StringComparison.Ordinal);
+        Assert.Single(slack.Aws.Server.Requests, r => r.Path == "/filters/create" && r.Body.Contains(cve, StringComparison.Ordinal));
+        var group = await slack.App.Service<IAlertStore>().GetGroupAsync(groupId, default);
+        Assert.Equal(GroupState.Suppressed, group!.Workflow.State);
+        Assert.Equal("accepted risk", group.Workflow.Suppression!.Reason);
+        Assert.Equal(SlackApp.SuppressorId, group.Workflow.Suppression.By.UserId);
+    }
+
+    [Fact]
+    public async Task PatchCommandAsksForApprovalOfTheGroupsInstances()
+    {
+        var instance = "i-" + Guid.NewGuid().ToString("n")[..17];
+        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve(), instance: instance);
+
         var (_, _, responseUrl) = await slack.CommandAsync($"patch {groupId}");
-        Assert.False(string.IsNullOrWhiteSpace(Text(await slack.Slack.ResponseAsync(responseUrl))));
+
+        Assert.StartsWith("Patch requested for 1 instance(s)", Text(await slack.Slack.ResponseAsync(responseUrl)), StringComparison.Ordinal);
+        var group = await slack.App.Service<IAlertStore>().GetGroupAsync(groupId, default);
+        Assert.Equal(GroupState.PatchRequested, group!.Workflow.State);
+        Assert.Equal([instance], group.Workflow.Patch!.InstanceIds);
+        Assert.DoesNotContain(slack.Aws.Ssm("SendCommand"), r => r.Body.Contains(instance, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -191,12 +216,33 @@ public class SlackCommandTests(SlackApp slack)
     }
 
     [Fact]
-    public async Task CoverageSaysItIsNotConfiguredYet()
+    public async Task CoverageListsTheResourcesInspectorCannotScanForTheOwnerOnly()
     {
-        var (_, immediate, responseUrl) = await slack.CommandAsync("coverage");
+        var payments = "i-" + Guid.NewGuid().ToString("n")[..17];
+        var shop = "i-" + Guid.NewGuid().ToString("n")[..17];
+        slack.Aws.CoveredResources.Enqueue(Uncovered(payments, "payments"));
+        slack.Aws.CoveredResources.Enqueue(Uncovered(shop, "shop"));
+
+        var (_, immediate, responseUrl) = await slack.CommandAsync("coverage payments");
+
         Assert.Contains("On it", Text(immediate), StringComparison.Ordinal);
-        Assert.Contains("Coverage is not configured", Text(await slack.Slack.ResponseAsync(responseUrl)), StringComparison.Ordinal);
+        var reply = Text(await slack.Slack.ResponseAsync(responseUrl));
+        Assert.Contains(payments, reply, StringComparison.Ordinal);
+        Assert.Contains("UNMANAGED_EC2_INSTANCE", reply, StringComparison.Ordinal);
+        Assert.DoesNotContain(shop, reply, StringComparison.Ordinal);
+        var request = JsonNode.Parse(slack.Aws.Server.Requests.Last(r => r.Path == "/coverage/list").Body)!;
+        Assert.Equal("INACTIVE", request["filterCriteria"]!["scanStatusCode"]![0]!["value"]!.GetValue<string>());
     }
+
+    private static object Uncovered(string instanceId, string app) => new Dictionary<string, object>
+    {
+        ["accountId"] = "123456789012",
+        ["resourceId"] = instanceId,
+        ["resourceType"] = "AWS_EC2_INSTANCE",
+        ["scanType"] = "PACKAGE",
+        ["scanStatus"] = new Dictionary<string, string> { ["statusCode"] = "INACTIVE", ["reason"] = "UNMANAGED_EC2_INSTANCE" },
+        ["resourceMetadata"] = new Dictionary<string, object> { ["ec2"] = new Dictionary<string, object> { ["tags"] = new Dictionary<string, string> { ["app"] = app } } },
+    };
 
     [Fact]
     public async Task ShareAnswersInTheChannel()

@@ -193,51 +193,135 @@ public class SlackInteractionTests(SlackApp slack)
     }
 
     [Fact]
-    public async Task ValidSuppressDialogIsHandedToTheWorkflowAndAnswered()
+    public async Task ValidSuppressDialogCreatesTheInspectorFilterAndSuppressesTheGroup()
     {
-        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+        var cve = SlackApp.NewCve();
+        var (groupId, _) = await slack.PostedCardAsync(cve);
         var responseUrl = slack.Slack.NewResponseUrl();
+        var before = DateTimeOffset.UtcNow;
 
         var response = await slack.SubmitAsync("coi_suppress", Metadata(groupId, responseUrl), SuppressValues(days: "7"), SlackApp.SuppressorId);
 
         Assert.Equal("", await response.Content.ReadAsStringAsync());
         var reply = await slack.Slack.ResponseAsync(responseUrl);
-        Assert.False(string.IsNullOrWhiteSpace(reply["text"]!.GetValue<string>()));
+        Assert.StartsWith(":white_check_mark:", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var filter = JsonNode.Parse(FilterCreatedFor(cve).Body)!;
+        Assert.Equal("SUPPRESS", filter["action"]!.GetValue<string>());
+        var group = await GroupAsync(groupId);
+        Assert.Equal(GroupState.Suppressed, group.Workflow.State);
+        Assert.Equal("compensating control: WAF rule 42", group.Workflow.Suppression!.Reason);
+        Assert.InRange(group.Workflow.Suppression.ExpiresAt, before.AddDays(7), DateTimeOffset.UtcNow.AddDays(7));
+        Assert.StartsWith("arn:aws:inspector2:", group.Workflow.Suppression.FilterArn, StringComparison.Ordinal);
+        var audit = await AuditAsync(groupId);
+        Assert.Contains(audit, a => a.Action == "suppression_filter_created" && a.ActorId == SlackApp.SuppressorId);
+        await slack.UpdateContainingAsync(groupId, "Suppressed");
     }
 
     [Fact]
-    public async Task ApproveFromSomeoneWhoIsNotAnApproverIsRefused()
+    public async Task ApproveFromSomeoneWhoIsNotAnApproverIsRefusedWhileARequestIsPending()
     {
         var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
         var (_, patchUrl, _) = await slack.ClickAsync($"patch:{groupId}", groupId, Alice);
-        await slack.Slack.ResponseAsync(patchUrl);
+        Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(patchUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var pending = (await GroupAsync(groupId)).Workflow;
+        Assert.Equal(GroupState.PatchRequested, pending.State);
 
-        var (_, responseUrl, _) = await slack.ClickAsync($"approve:{groupId}", $"{groupId}:pr-1", Alice);
+        var (_, responseUrl, _) = await slack.ClickAsync($"approve:{groupId}", $"{groupId}:{pending.Patch!.Id}", Alice);
 
-        // Refused whether or not a request is pending: Alice is not an approver of payments.
-        var reply = await slack.Slack.ResponseAsync(responseUrl);
-        Assert.StartsWith(":no_entry:", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
-        var triage = slack.App.Service<TriageService>();
-        var route = slack.App.Service<FindingRouter>().FindOwner("payments")!;
-        Assert.False(triage.IsAllowed(CardAction.ApprovePatch, new Actor("slack", Alice, "alice"), route));
-        Assert.True(triage.IsAllowed(CardAction.ApprovePatch, new Actor("slack", SlackApp.ApproverId, "approver"), route));
+        var reply = (await slack.Slack.ResponseAsync(responseUrl))["text"]!.GetValue<string>();
+        Assert.StartsWith(":no_entry:", reply, StringComparison.Ordinal);
+        Assert.Contains("approver", reply, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(GroupState.PatchRequested, (await GroupAsync(groupId)).Workflow.State);
+        Assert.DoesNotContain(slack.Aws.Ssm("SendCommand"), r => r.Body.Contains(pending.Patch.InstanceIds[0], StringComparison.Ordinal));
+
+        // The same click from an approver goes through: the request was pending, only the person was wrong.
+        var (_, approvedUrl, _) = await slack.ClickAsync($"approve:{groupId}", $"{groupId}:{pending.Patch.Id}", SlackApp.ApproverId);
+        Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(approvedUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Single(slack.Aws.Ssm("SendCommand"), r => r.Body.Contains(pending.Patch.InstanceIds[0], StringComparison.Ordinal));
     }
 
-    [Theory]
-    [InlineData("patch")]
-    [InlineData("reject")]
-    [InlineData("unsuppress")]
-    [InlineData("isolate")]
-    public async Task EveryOtherButtonReachesTheWorkflowAndIsAnswered(string action)
+    [Fact]
+    public async Task PatchButtonChecksSsmAndAsksForApproval()
     {
-        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+        var instance = "i-" + Guid.NewGuid().ToString("n")[..17];
+        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve(), instance: instance);
 
-        var (response, responseUrl, _) = await slack.ClickAsync($"{action}:{groupId}", groupId, SlackApp.ApproverId);
+        var (response, responseUrl, _) = await slack.ClickAsync($"patch:{groupId}", groupId, Alice);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var reply = await slack.Slack.ResponseAsync(responseUrl);
-        Assert.False(string.IsNullOrWhiteSpace(reply["text"]!.GetValue<string>()));
+        Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(responseUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains(slack.Aws.Ssm("DescribeInstanceInformation"), r => r.Body.Contains(instance, StringComparison.Ordinal));
+        var wf = (await GroupAsync(groupId)).Workflow;
+        Assert.Equal(GroupState.PatchRequested, wf.State);
+        Assert.Equal([instance], wf.Patch!.InstanceIds);
+        Assert.Equal(Alice, wf.Patch.RequestedBy.UserId);
+        Assert.Contains(await AuditAsync(groupId), a => a.Action == "patch_requested" && a.ActorId == Alice);
+        Assert.DoesNotContain(slack.Aws.Ssm("SendCommand"), r => r.Body.Contains(instance, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task RejectButtonReturnsTheGroupToWhereItWasWithoutPatching()
+    {
+        var instance = "i-" + Guid.NewGuid().ToString("n")[..17];
+        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve(), instance: instance);
+        var (_, patchUrl, _) = await slack.ClickAsync($"patch:{groupId}", groupId, Alice);
+        await slack.Slack.ResponseAsync(patchUrl);
+        var requestId = (await GroupAsync(groupId)).Workflow.Patch!.Id;
+
+        var (_, responseUrl, _) = await slack.ClickAsync($"reject:{groupId}", $"{groupId}:{requestId}", SlackApp.ApproverId);
+
+        Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(responseUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var wf = (await GroupAsync(groupId)).Workflow;
+        Assert.Equal(GroupState.New, wf.State);
+        Assert.False(wf.Patch!.Approved);
+        Assert.Contains(await AuditAsync(groupId), a => a.Action == "patch_rejected" && a.ActorId == SlackApp.ApproverId);
+        Assert.DoesNotContain(slack.Aws.Ssm("SendCommand"), r => r.Body.Contains(instance, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task UnsuppressButtonDeletesTheInspectorFilterAndReopensTheGroup()
+    {
+        var cve = SlackApp.NewCve();
+        var (groupId, _) = await slack.PostedCardAsync(cve);
+        var suppressUrl = slack.Slack.NewResponseUrl();
+        await slack.SubmitAsync("coi_suppress", Metadata(groupId, suppressUrl), SuppressValues(days: "30"), SlackApp.SuppressorId);
+        await slack.Slack.ResponseAsync(suppressUrl);
+        var filterArn = (await GroupAsync(groupId)).Workflow.Suppression!.FilterArn!;
+
+        var (_, responseUrl, _) = await slack.ClickAsync($"unsuppress:{groupId}", groupId, SlackApp.SuppressorId);
+
+        Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(responseUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(GroupState.New, (await GroupAsync(groupId)).Workflow.State);
+        await TestApp.Eventually(() => Task.FromResult(slack.Aws.Server.Requests.Any(r => r.Path == "/filters/delete" && r.Body.Contains(filterArn, StringComparison.Ordinal))),
+            $"DeleteFilter of {filterArn}");
+        var audit = await AuditAsync(groupId);
+        Assert.Contains(audit, a => a.Action == "unsuppressed" && a.ActorId == SlackApp.SuppressorId);
+        await TestApp.Eventually(async () => (await AuditAsync(groupId)).Any(a => a.Action == "suppression_filter_deleted"), "filter deletion audited");
+    }
+
+    [Fact]
+    public async Task IsolateButtonIsRefusedBecauseNoIsolationRunbookIsConfigured()
+    {
+        // Everything else that isolation needs holds: a critical finding scored 9.8 on an online, SSM-managed instance.
+        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+
+        var (_, responseUrl, _) = await slack.ClickAsync($"isolate:{groupId}", groupId, SlackApp.ApproverId);
+
+        var reply = (await slack.Slack.ResponseAsync(responseUrl))["text"]!.GetValue<string>();
+        Assert.StartsWith(":no_entry:", reply, StringComparison.Ordinal);
+        Assert.Contains("Remediation:IsolationDocument", reply, StringComparison.Ordinal);
+        Assert.Equal(GroupState.New, (await GroupAsync(groupId)).Workflow.State);
+    }
+
+    private RecordedRequest FilterCreatedFor(string cve) =>
+        Assert.Single(slack.Aws.Server.Requests, r => r.Path == "/filters/create" && r.Body.Contains(cve, StringComparison.Ordinal));
+
+    private async Task<ChatOpsInspector.Alerts.AlertGroup> GroupAsync(string groupId) =>
+        await slack.App.Service<IAlertStore>().GetGroupAsync(groupId, default) ?? throw new InvalidOperationException($"no group {groupId}");
+
+    private async Task<AuditRecord[]> AuditAsync(string groupId) =>
+        (await slack.App.Service<IAuditLog>().ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, 10_000, default))
+            .Where(a => a.GroupId == groupId).ToArray();
 
     [Fact]
     public async Task ButtonForAnUnknownAlertIsExplained()

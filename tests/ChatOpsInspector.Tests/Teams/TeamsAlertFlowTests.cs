@@ -189,7 +189,7 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
     }
 
     [Fact]
-    public async Task ThrottledPostIsRetriedAfterRetryAfter()
+    public async Task ThrottledConnectorPostIsReportedAsRetryLaterWithTheConnectorsRetryAfter()
     {
         await using var throttling = await FakeServer.StartAsync((web, server) => Microsoft.AspNetCore.Builder.RunExtensions.Run(web, async context =>
         {

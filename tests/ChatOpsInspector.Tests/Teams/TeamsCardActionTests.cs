@@ -1,27 +1,45 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Amazon.Runtime;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Tests.Workflow;
+using ChatOpsInspector.Workflow;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsInspector.Tests.Teams;
 
+/// <summary>
+/// Card buttons as Teams sends them (signed Action.Execute invokes) against a bot whose Inspector2 and SSM
+/// are <see cref="FakeAws"/>: each action answers with a valid card and has its effect on the group and in AWS.
+/// </summary>
 public sealed class TeamsCardActionTests : IAsyncLifetime
 {
+    private const string Instance = "i-0123456789abcdef0";
     private BotFramework _bf = null!;
+    private FakeAws _aws = null!;
     private TestApp _app = null!;
     private string _groupId = "";
 
     public async Task InitializeAsync()
     {
         _bf = await BotFramework.StartAsync();
-        _app = new TestApp(_bf.Settings());
-        await _app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString());
+        _aws = await FakeAws.StartAsync();
+        _aws.ManagedInstances[Instance] = "Online";
+        _app = new TestApp(_bf.Settings(new()
+        {
+            ["Aws:Region"] = "eu-west-1",
+            ["Aws:Inspector2:ServiceUrl"] = _aws.Server.BaseUrl,
+            ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
+        }), services => services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDTEAMSCARDACTION1", "secret/for/the/fake")));
+        await _app.PostEventsAsync(FindingEvents.Ec2("f1", instanceId: Instance).ToJsonString());
         _groupId = Assert.Single(await _app.Service<AlertQueries>().GroupsAsync("security", default)).Id;
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
+        await _aws.DisposeAsync();
         await _bf.DisposeAsync();
     }
 
@@ -48,24 +66,25 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
     private static string[] ButtonTitles(JsonNode card) =>
         card["actions"]?.AsArray().Select(a => a!["title"]!.GetValue<string>()).ToArray() ?? [];
 
-    public static TheoryData<string, string> Actions => new()
+    /// <summary>Verb, inputs, the group's state afterwards, a phrase the answering card must show, the AWS call it must make.</summary>
+    public static TheoryData<string, string, string, string, string> Actions => new()
     {
-        { "refresh", "" },
-        { "ack", "" },
-        { "assign", """{"assignee":"me"}""" },
-        { "assign", """{"assignee":"ana@example.com"}""" },
-        { "suppress", """{"reason":"accepted risk until the vendor ships","expiry":"30"}""" },
-        { "suppress", """{"reason":"accepted","expiry":"30","expiryDate":"{in60days}"}""" },
-        { "unsuppress", "" },
-        { "patch", "" },
-        { "approve", """{"patchRequestId":"p-1"}""" },
-        { "reject", """{"patchRequestId":"p-1","reason":"not in the change window"}""" },
-        { "isolate", "" },
+        { "refresh", "", "New", "CVE-2024-29069", "" },
+        { "ack", "", "Acknowledged", "You acknowledged CVE-2024-29069", "" },
+        { "assign", """{"assignee":"me"}""", "Assigned", "Assigned", "" },
+        { "assign", """{"assignee":"ana@example.com"}""", "Assigned", "Assigned", "" },
+        { "suppress", """{"reason":"accepted risk until the vendor ships","expiry":"30"}""", "Suppressed", "Suppressed", "/filters/create" },
+        { "suppress", """{"reason":"accepted","expiry":"30","expiryDate":"{in60days}"}""", "Suppressed", "Suppressed", "/filters/create" },
+        { "unsuppress", "", "New", "This alert is not suppressed.", "" },
+        { "patch", "", "PatchRequested", "Patch requested by", "AmazonSSM.DescribeInstanceInformation" },
+        { "approve", """{"patchRequestId":"p-1"}""", "New", "There is no patch request waiting for a decision.", "" },
+        { "reject", """{"patchRequestId":"p-1","reason":"not in the change window"}""", "New", "There is no patch request waiting for a decision.", "" },
+        { "isolate", "", "New", "Remediation:IsolationDocument", "" },
     };
 
     [Theory]
     [MemberData(nameof(Actions))]
-    public async Task EachActionAnswersWithASchemaValidRefreshedCard(string verb, string inputs)
+    public async Task EachActionAnswersWithASchemaValidCardAndHasItsEffect(string verb, string inputs, string state, string shown, string aws)
     {
         inputs = inputs.Replace("{in60days}", DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd"), StringComparison.Ordinal);
         var response = await InvokeAsync(verb, inputs.Length == 0 ? null : JsonNode.Parse(inputs)!.AsObject(), BotFramework.SuppressorAad);
@@ -73,6 +92,15 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
         var card = AssertCard(response);
         Assert.Equal("refresh", card["refresh"]!["action"]!["verb"]!.GetValue<string>());
         Assert.Equal(_groupId, card["refresh"]!["action"]!["data"]!["groupId"]!.GetValue<string>());
+        Assert.True(card.ToJsonString().Contains(shown, StringComparison.Ordinal), $"'{shown}' not on the card: {card.ToJsonString()}");
+        var group = (await _app.Service<AlertQueries>().FindAsync(_groupId, default)).Single();
+        Assert.Equal(Enum.Parse<GroupState>(state), group.Workflow.State);
+        var awsCalls = _aws.Server.Requests.Select(r => r.Headers.TryGetValue("X-Amz-Target", out var t) ? t : r.Path).ToArray();
+        if (aws.Length > 0)
+        {
+            Assert.Contains(aws, awsCalls);
+        }
+        Assert.DoesNotContain("AmazonSSM.SendCommand", awsCalls);
     }
 
     [Fact]
@@ -128,7 +156,8 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
 
         Assert.Contains("Only the suppressors of security", card.ToJsonString(), StringComparison.Ordinal);
         var group = (await _app.Service<AlertQueries>().FindAsync(_groupId, default)).Single();
-        Assert.Equal(global::ChatOpsInspector.Workflow.GroupState.New, group.Workflow.State);
+        Assert.Equal(GroupState.New, group.Workflow.State);
+        Assert.DoesNotContain(_aws.Server.Requests, r => r.Path == "/filters/create");
     }
 
     [Theory]

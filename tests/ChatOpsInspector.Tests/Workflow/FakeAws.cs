@@ -23,6 +23,9 @@ public sealed class FakeAws : IAsyncDisposable
     /// <summary>When set, CreateFilter answers this AWS error code with HTTP 403.</summary>
     public string? CreateFilterError { get; set; }
 
+    /// <summary>What ListCoverage answers (Inspector2 <c>coveredResources</c> items), in one page.</summary>
+    public ConcurrentQueue<object> CoveredResources { get; } = new();
+
     /// <summary>When set, SendCommand answers this AWS error code with HTTP 400.</summary>
     public string? SendCommandError { get; set; }
 
@@ -41,6 +44,11 @@ public sealed class FakeAws : IAsyncDisposable
                 }
                 http.Response.Headers["x-amzn-RequestId"] = "req-create-" + Interlocked.Increment(ref fake._filters);
                 return Results.Json(new { arn = $"arn:aws:inspector2:eu-west-1:123456789012:owner/123456789012/filter/f{fake._filters}" });
+            });
+            app.MapPost("/coverage/list", (HttpContext http) =>
+            {
+                http.Response.Headers["x-amzn-RequestId"] = "req-coverage";
+                return Results.Json(new { coveredResources = fake.CoveredResources.ToArray() });
             });
             app.MapPost("/filters/delete", async (HttpContext http) =>
             {
