@@ -71,13 +71,30 @@ internal sealed partial class SlackWorker(
         SlackJob? retry;
         try
         {
+            if (job.Kind == SlackJobKind.Triage && job.Outcome is null)
+            {
+                if (await DecideAsync(job, cancellationToken) is not { } decided)
+                {
+                    await queue.CompleteAsync(SlackWorkQueue.Name, item, time.GetUtcNow(), cancellationToken);
+                    return;
+                }
+                job = decided;
+            }
             retry = job.Kind switch
             {
-                SlackJobKind.Triage => await TriageAsync(job, cancellationToken),
+                SlackJobKind.Triage => await ReplyAsync(job, SlackReplies.Ephemeral(job.Outcome!), cancellationToken),
                 SlackJobKind.Command => await CommandAsync(job, cancellationToken),
                 SlackJobKind.Mention => await MentionAsync(job, cancellationToken),
                 _ => await ReplyAsync(job, SlackReplies.Ephemeral(job.Text ?? ""), cancellationToken),
             };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && job.Kind == SlackJobKind.Triage && job.Outcome is not null)
+        {
+            // Shutting down after the action ran but before its answer was confirmed: keep the outcome, so the
+            // next replica answers with it instead of running the action again.
+            await queue.EnqueueAsync(SlackWorkQueue.Name, item.Id, JsonSerializer.Serialize(job, SlackJson.Default.SlackJob),
+                time.GetUtcNow(), CancellationToken.None);
+            throw;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -103,29 +120,25 @@ internal sealed partial class SlackWorker(
             time.GetUtcNow() + delay, cancellationToken);
     }
 
-    /// <summary>Runs the action once, then answers the person privately; a failed answer is retried alone.</summary>
-    private async Task<SlackJob?> TriageAsync(SlackJob job, CancellationToken cancellationToken)
+    /// <summary>Runs the action once and keeps its outcome on the job; the answer is then sent (and retried) alone.</summary>
+    private async Task<SlackJob?> DecideAsync(SlackJob job, CancellationToken cancellationToken)
     {
-        if (job.Outcome is null)
+        var action = CardActionIds.Parse(job.Action);
+        if (action is null || job.GroupId is null)
         {
-            var action = CardActionIds.Parse(job.Action);
-            if (action is null || job.GroupId is null)
-            {
-                return null;
-            }
-            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
-            var assignee = job.AssigneeId is null ? null : await users.ActorAsync(job.AssigneeId, null, null, cancellationToken);
-            var result = await triage.ExecuteAsync(new TriageRequest(job.GroupId, action.Value, actor)
-            {
-                Assignee = assignee,
-                Reason = job.Reason,
-                ExpiresAt = job.ExpiresAt,
-                PatchRequestId = job.PatchRequestId,
-            }, cancellationToken);
-            LogTriage(job.GroupId, action.Value, result.Succeeded);
-            job = job with { Outcome = (result.Succeeded ? ":white_check_mark: " : ":no_entry: ") + result.Message };
+            return null;
         }
-        return await ReplyAsync(job, SlackReplies.Ephemeral(job.Outcome), cancellationToken);
+        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
+        var assignee = job.AssigneeId is null ? null : await users.ActorAsync(job.AssigneeId, null, null, cancellationToken);
+        var result = await triage.ExecuteAsync(new TriageRequest(job.GroupId, action.Value, actor)
+        {
+            Assignee = assignee,
+            Reason = job.Reason,
+            ExpiresAt = job.ExpiresAt,
+            PatchRequestId = job.PatchRequestId,
+        }, cancellationToken);
+        LogTriage(job.GroupId, action.Value, result.Succeeded);
+        return job with { Outcome = (result.Succeeded ? ":white_check_mark: " : ":no_entry: ") + result.Message };
     }
 
     private async Task<SlackJob?> CommandAsync(SlackJob job, CancellationToken cancellationToken)

@@ -116,9 +116,10 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         // calls span seven intervals.
         Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= 180, $"calls {pair.Second - pair.First} ms apart"));
         Assert.True(times[^1] - times[0] >= (cards - 1) * 200 - 50, $"{cards} calls within {times[^1] - times[0]} ms");
-        // Picked up when it first arrived and when its slot came: not once per interval while it waited
-        // (the last card waits 1.4 s, seven intervals).
-        Assert.All(counting!.Reads, r => Assert.True(r.Value <= 3, $"group {r.Key} read {r.Value} times"));
+        // Picked up when it first arrived and when its slot came, not once per interval while it waited: the
+        // last card waits seven intervals, so polling would read it 8 times. A loaded machine that misses a
+        // slot costs a read or two more, hence the margin.
+        Assert.All(counting!.Reads, r => Assert.True(r.Value <= 5, $"group {r.Key} read {r.Value} times"));
     }
 
     [Fact]
@@ -192,7 +193,8 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         await app.Service<ChatOutbox>().EnqueueThreadNoteAsync(groupId, new ChatNote("hello thread"), default, dedupKey: "n1");
         await app.Service<ChatOutbox>().EnqueueThreadNoteAsync(groupId, new ChatNote("hello thread"), default, dedupKey: "n1");
         await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "note")), "note sent");
-        await Task.Delay(200);
+        // Both enqueues have been worked off (sent or coalesced) once the outbox is empty: a duplicate would be in by then.
+        await TestApp.Eventually(async () => await app.Service<IWorkQueue>().CountAsync(Queues.Outbox, default) == 0, "outbox drained");
         Assert.Single(chat.Calls, c => c.Op == "note" && c.Text == "hello thread" && c.Channel == "C0000000001");
     }
 

@@ -34,18 +34,49 @@ public sealed class IngestApiTests(RedisServer redis) : IClassFixture<RedisServe
         Assert.Equal(ignored, body.GetProperty("ignored").GetInt32());
     }
 
+    /// <summary>
+    /// EventBridge redelivers an event with its id: the id alone makes it a duplicate, even when the body
+    /// would otherwise count as news (a later updatedAt), so the check cannot be the updatedAt one.
+    /// </summary>
     [Fact]
-    public async Task RedeliveredEventAndUnchangedFindingAreCountedAsDuplicates()
+    public async Task RedeliveredEventIdIsADuplicateWhateverItsBodySays()
     {
         await using var app = App();
-        var evt = FindingEvents.Ec2("dup-1", eventId: "evt-1").ToJsonString();
-        Assert.Equal(1, (await Json(await app.PostEventsAsync(evt))).GetProperty("accepted").GetInt32());
-        var again = await Json(await app.PostEventsAsync(evt));
+        var first = FindingEvents.Ec2("dup-1", eventId: "evt-1", updatedAt: new DateTimeOffset(2024, 9, 4, 17, 0, 0, TimeSpan.Zero));
+        Assert.Equal(1, (await Json(await app.PostEventsAsync(first.ToJsonString()))).GetProperty("accepted").GetInt32());
+
+        var redelivered = FindingEvents.Ec2("dup-1", eventId: "evt-1", updatedAt: new DateTimeOffset(2024, 9, 5, 17, 0, 0, TimeSpan.Zero));
+        var again = await Json(await app.PostEventsAsync(redelivered.ToJsonString()));
+
         Assert.Equal(0, again.GetProperty("accepted").GetInt32());
         Assert.Equal(1, again.GetProperty("duplicates").GetInt32());
-        // Same finding, new event id, same updatedAt: still nothing new.
-        var sameFinding = await Json(await app.PostEventsAsync(FindingEvents.Ec2("dup-1", eventId: "evt-2").ToJsonString()));
-        Assert.Equal(1, sameFinding.GetProperty("duplicates").GetInt32());
+        var group = await GroupOfAsync(app, "dup-1");
+        Assert.Equal(new DateTimeOffset(2024, 9, 4, 17, 0, 0, TimeSpan.Zero), Assert.Single(group.Members).UpdatedAt);
+    }
+
+    /// <summary>A new event about a finding whose updatedAt has not moved carries no news; once it moves, it does.</summary>
+    [Fact]
+    public async Task NewEventForAnUnchangedFindingIsADuplicateAndAChangedOneIsNot()
+    {
+        await using var app = App();
+        var at = new DateTimeOffset(2024, 9, 4, 17, 0, 0, TimeSpan.Zero);
+        Assert.Equal(1, (await Json(await app.PostEventsAsync(FindingEvents.Ec2("dup-2", eventId: "evt-a", updatedAt: at).ToJsonString()))).GetProperty("accepted").GetInt32());
+
+        var unchanged = await Json(await app.PostEventsAsync(FindingEvents.Ec2("dup-2", eventId: "evt-b", updatedAt: at).ToJsonString()));
+        var changed = await Json(await app.PostEventsAsync(FindingEvents.Ec2("dup-2", eventId: "evt-c", updatedAt: at.AddHours(1)).ToJsonString()));
+
+        Assert.Equal(1, unchanged.GetProperty("duplicates").GetInt32());
+        Assert.Equal(0, unchanged.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, changed.GetProperty("accepted").GetInt32());
+        Assert.Equal(at.AddHours(1), Assert.Single((await GroupOfAsync(app, "dup-2")).Members).UpdatedAt);
+    }
+
+    private static async Task<ChatOpsInspector.Alerts.AlertGroup> GroupOfAsync(TestApp app, string findingId)
+    {
+        var store = app.Service<IAlertStore>();
+        var arn = $"arn:aws:inspector2:eu-central-1:123456789012:finding/{findingId}";
+        var groupId = await store.GroupOfFindingAsync(arn, default) ?? throw new InvalidOperationException($"no group for {arn}");
+        return (await store.GetGroupAsync(groupId, default))!;
     }
 
     [Fact]

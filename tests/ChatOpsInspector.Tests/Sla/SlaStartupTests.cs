@@ -1,19 +1,24 @@
 using ChatOpsInspector.Sla;
 using ChatOpsInspector.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace ChatOpsInspector.Tests.Sla;
 
 public sealed class SlaStartupTests
 {
+    /// <summary>The scheduler is not only registered: on its own, with no test driving it, it marks an overdue alert breached.</summary>
     [Fact]
-    public void AppRunsTheSlaSchedulerInTheBackground()
+    public async Task SlaSchedulerRunsInTheBackgroundAndMarksAnOverdueAlertBreached()
     {
-        using var app = new TestApp();
-        app.Client();
+        await using var app = new TestApp(new() { ["Sla:Scheduler:PollInterval"] = "00:00:00.100" });
+        // Inspector first observed this critical finding in 2024: its 24-hour SLA is long past.
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, (await app.PostEventsAsync(FindingEvents.Ec2("overdue-1").ToJsonString())).StatusCode);
+        var groupId = Assert.Single(await app.Service<ChatOpsInspector.Alerts.AlertQueries>().GroupsAsync("unrouted", default)).Id;
 
-        Assert.Contains(app.Services.GetServices<IHostedService>(), s => s is SlaScheduler);
+        await TestApp.Eventually(async () =>
+            (await app.Service<ChatOpsInspector.State.IAlertStore>().GetGroupAsync(groupId, default))!.Workflow.SlaBreached,
+            "the background scheduler marked the group breached");
+        var audit = await app.Service<ChatOpsInspector.State.IAuditLog>().ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, 100, default);
+        Assert.Contains(audit, a => a.GroupId == groupId && a.Action == "sla_breached");
     }
 
     [Theory]
