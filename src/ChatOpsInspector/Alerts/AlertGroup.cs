@@ -91,6 +91,10 @@ internal sealed record GroupMember
     public required string ResourceId { get; init; }
     public required string Region { get; init; }
     public required string AccountId { get; init; }
+
+    /// <summary>The account's name from <c>Accounts</c> when the finding arrived, so cards say "payments-prod", not a number.</summary>
+    public string? AccountName { get; init; }
+
     public required FindingStatus Status { get; init; }
     public required Severity Severity { get; init; }
     public double? InspectorScore { get; init; }

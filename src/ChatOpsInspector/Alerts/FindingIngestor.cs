@@ -99,6 +99,7 @@ internal sealed partial class FindingIngestor(
             ResourceId = resource.Id,
             Region = resource.Region,
             AccountId = finding.AwsAccountId,
+            AccountName = router.Account(finding.AwsAccountId)?.Name is { Length: > 0 } name ? name : null,
             Status = finding.Status,
             Severity = finding.Severity,
             InspectorScore = finding.InspectorScore,

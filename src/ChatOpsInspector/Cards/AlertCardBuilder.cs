@@ -109,7 +109,7 @@ internal static class AlertCardBuilder
         m.ResourceType,
         m.ResourceId,
         m.Region,
-        m.AccountId,
+        m.AccountName is null ? m.AccountId : $"{m.AccountName} ({m.AccountId})",
         m.Status.ToString().ToUpperInvariant(),
         m.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Take(5).ToArray());
 
