@@ -116,4 +116,33 @@ public sealed class IngestValidationTests(RedisServer redis) : IClassFixture<Red
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.NotNull(await app.Service<IAlertStore>().GroupOfFindingAsync(FindingEvents.Arn("skew"), default));
     }
+
+    [Fact]
+    public async Task AStoreFailureMidBatchIsA503AndTheRetryStoresEachFindingOnce()
+    {
+        // A real mid-write failure: the second finding's key holds a value of the wrong type, so Redis
+        // refuses its ingest script (WRONGTYPE) after the first finding was written.
+        var prefix = RedisServer.UniquePrefix();
+        await using var app = new TestApp(TestApp.WithRedis(redis, new() { ["State:KeyPrefix"] = prefix }));
+        var first = Good("mid-1");
+        var second = FindingEvents.Ec2("mid-2", instanceId: "i-0000000000000000b", eventId: "evt-mid-2");
+        var batch = $"[{first.ToJsonString()},{second.ToJsonString()}]";
+        using var direct = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var blocker = prefix + "f:" + FindingEvents.Arn("mid-2");
+        await direct.GetDatabase().StringSetAsync(blocker, "not a hash");
+
+        var failed = await app.PostEventsAsync(batch);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.NotNull(failed.Headers.RetryAfter);
+
+        // Each finding's write is idempotent, so the sender's retry of the whole batch converges:
+        // the one already written counts as a duplicate, the other is stored, neither twice.
+        await direct.GetDatabase().KeyDeleteAsync(blocker);
+        var retried = JsonDocument.Parse(await (await app.PostEventsAsync(batch)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(1, retried.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, retried.GetProperty("duplicates").GetInt32());
+        var store = app.Service<IAlertStore>();
+        var groupId = Assert.Single(await store.GroupIdsAsync("unrouted", default));
+        Assert.Equal(2, (await store.GetGroupAsync(groupId, default))!.Members.Count);
+    }
 }
