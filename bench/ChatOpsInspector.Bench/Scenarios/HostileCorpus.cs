@@ -26,6 +26,14 @@ internal static class HostileCorpus
         return json.Replace(from, to, StringComparison.Ordinal);
     }
 
+    private static string UpdatedAt(string id, string at)
+    {
+        var json = Valid(id);
+        var start = json.IndexOf("\"updatedAt\":\"", StringComparison.Ordinal) + "\"updatedAt\":\"".Length;
+        var end = json.IndexOf('"', start);
+        return json[..start] + at + json[end..];
+    }
+
     public static IReadOnlyList<HostileCase> Ingest()
     {
         var tenMiB = new byte[10 * 1024 * 1024];
@@ -58,6 +66,18 @@ internal static class HostileCorpus
             new("lone surrogate escape in findingArn", 400, U(Mutate("surrogate", Events.Arn("hostile-surrogate"), Events.Arn("hostile-surrogate") + "\\ud800"))),
             new("lone low surrogate in title", 400, U(Mutate("lowsur", "\"title\":\"", "\"title\":\"\\udc00"))),
             new("NUL and control characters in findingArn", 400, U(Mutate("nul", Events.Arn("hostile-nul"), Events.Arn("hostile-nul") + "\\u0000\\u001b[31m"))),
+            // Values a forged or broken event could carry; each is refused before anything is written.
+            new("updatedAt in year 9999", 400, U(UpdatedAt("y9999", "9999-12-31T23:59:59Z"))),
+            new("batch: good event, then updatedAt in year 9999", 400, U("[" + Valid("batch9999-good") + "," + UpdatedAt("batch9999-bad", "9999-12-31T23:59:59Z") + "]")),
+            new("updatedAt in year 1", 400, U(UpdatedAt("y1", "0001-01-01T00:00:00Z"))),
+            new("updatedAt two days ahead", 400, U(UpdatedAt("ahead", DateTimeOffset.UtcNow.AddDays(2).ToString("O")))),
+            new("account id is a formula", 400, U(Mutate("acct", "\"awsAccountId\":\"123456789012\"", "\"awsAccountId\":\"=1+1\""))),
+            new("findingArn is just arn:", 400, U(Mutate("arnbare", Events.Arn("hostile-arnbare"), "arn:"))),
+            new("inspectorScore 1e308", 400, U(Mutate("score308", "\"inspectorScore\":9.8", "\"inspectorScore\":1e308"))),
+            new("inspectorScore -1e308", 400, U(Mutate("scoreneg", "\"inspectorScore\":9.8", "\"inspectorScore\":-1e308"))),
+            new("EPSS above 1", 400, U(Mutate("epss", "\"epss\":{\"score\":0.87}", "\"epss\":{\"score\":1.5}"))),
+            new("duplicate severity key", 400, U(Mutate("dupkey", "\"severity\":\"CRITICAL\"", "\"severity\":\"CRITICAL\",\"severity\":\"LOW\""))),
+            new("truncated EC2 instance id", 400, U(Mutate("inst", "\"id\":\"i-0000000000000bad\"", "\"id\":\"i-0abc\""))),
             new("body over the limit (10 MiB, Content-Length)", 413, tenMiB),
             new("body over the limit (10 MiB, chunked)", 413, tenMiB, Chunked: true),
             new("GET instead of POST", 405, [], Method: "GET"),
