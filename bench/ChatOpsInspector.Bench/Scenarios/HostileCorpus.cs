@@ -14,7 +14,7 @@ internal static class HostileCorpus
 {
     private static byte[] U(string s) => Encoding.UTF8.GetBytes(s);
 
-    private static string Valid(string id, string? title = null) => Events.Json(new FindingSpec($"hostile-{id}", "CVE-2026-66666", "i-0000000000000bad", "app19", Title: title));
+    private static string Valid(string id, string? title = null) => Events.Json(new FindingSpec($"hostile-{id}", "CVE-2026-66666", "i-00000000000000bad", "app19", Title: title));
 
     private static string Mutate(string id, string from, string to)
     {
@@ -77,7 +77,7 @@ internal static class HostileCorpus
             new("inspectorScore -1e308", 400, U(Mutate("scoreneg", "\"inspectorScore\":9.8", "\"inspectorScore\":-1e308"))),
             new("EPSS above 1", 400, U(Mutate("epss", "\"epss\":{\"score\":0.87}", "\"epss\":{\"score\":1.5}"))),
             new("duplicate severity key", 400, U(Mutate("dupkey", "\"severity\":\"CRITICAL\"", "\"severity\":\"CRITICAL\",\"severity\":\"LOW\""))),
-            new("truncated EC2 instance id", 400, U(Mutate("inst", "\"id\":\"i-0000000000000bad\"", "\"id\":\"i-0abc\""))),
+            new("truncated EC2 instance id", 400, U(Mutate("inst", "\"id\":\"i-00000000000000bad\"", "\"id\":\"i-0abc\""))),
             new("body over the limit (10 MiB, Content-Length)", 413, tenMiB),
             new("body over the limit (10 MiB, chunked)", 413, tenMiB, Chunked: true),
             new("GET instead of POST", 405, [], Method: "GET"),
