@@ -69,7 +69,7 @@ internal static class Events
         var sb = new StringBuilder(Template.Value, 9000);
         sb.Replace("@@EVENT@@", spec.EventId ?? Guid.NewGuid().ToString())
             .Replace("@@ACCOUNT@@", spec.Account)
-            .Replace("@@FINDING@@", spec.FindingId)
+            .Replace("@@FINDING@@", FindingHex(spec.FindingId))
             .Replace("@@SEVERITY@@", spec.Severity)
             .Replace("@@STATUS@@", spec.Status)
             .Replace("@@TITLE@@", spec.Title ?? spec.Cve + " - snapd")
@@ -85,7 +85,11 @@ internal static class Events
 
     public static byte[] Bytes(in FindingSpec spec) => Encoding.UTF8.GetBytes(Json(spec));
 
-    public static string Arn(string findingId, string account = AccountA) => $"arn:aws:inspector2:eu-central-1:{account}:finding/{findingId}";
+    public static string Arn(string findingId, string account = AccountA) => $"arn:aws:inspector2:eu-central-1:{account}:finding/{FindingHex(findingId)}";
+
+    /// <summary>Inspector's finding ids are 32 hex digits (its API model's FindingArn pattern); a run's readable id is hashed into one.</summary>
+    public static string FindingHex(string findingId) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(findingId))[..16]);
 
     /// <summary>Inspector's EventBridge timestamp format.</summary>
     public static string Stamp(DateTimeOffset at) =>

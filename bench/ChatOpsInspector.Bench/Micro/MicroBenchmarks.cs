@@ -73,7 +73,7 @@ internal static class MicroBenchmarks
         var list = new List<GroupMember>(members);
         for (var i = 0; i < members; i++)
         {
-            var (events, errors) = InspectorEventParser.Parse(Events.Bytes(new FindingSpec($"micro-{i}", "CVE-2026-40000", $"i-{i:x17}", "app00", Padding: 600 + (i * 7919) % 3900)));
+            var (events, errors) = InspectorEventParser.Parse(Events.Bytes(new FindingSpec($"micro-{i}", "CVE-2026-40000", $"i-{i:x17}", "app00", Padding: 600 + (i * 7919) % 3900)), DateTimeOffset.UtcNow);
             if (errors.Count > 0)
             {
                 throw new InvalidOperationException(string.Join("; ", errors));
@@ -103,10 +103,10 @@ public class IngestHotPath
     }
 
     [Benchmark(Description = "parse one ~5 KB event")]
-    public int ParseOne() => InspectorEventParser.Parse(_one).Events.Count;
+    public int ParseOne() => InspectorEventParser.Parse(_one, DateTimeOffset.UtcNow).Events.Count;
 
     [Benchmark(Description = "parse a batch of 10")]
-    public int ParseTen() => InspectorEventParser.Parse(_ten).Events.Count;
+    public int ParseTen() => InspectorEventParser.Parse(_ten, DateTimeOffset.UtcNow).Events.Count;
 
     /// <summary>Every publish reads all members of a group back from Redis, as UTF-8 bytes.</summary>
     [Benchmark(Description = "read one stored group member")]

@@ -14,7 +14,7 @@ internal static class HostileCorpus
 {
     private static byte[] U(string s) => Encoding.UTF8.GetBytes(s);
 
-    private static string Valid(string id, string? title = null) => Events.Json(new FindingSpec($"hostile-{id}", "CVE-2026-66666", "i-0000000000000bad", "app19", Title: title));
+    private static string Valid(string id, string? title = null) => Events.Json(new FindingSpec($"hostile-{id}", "CVE-2026-66666", "i-00000000000000bad", "app19", Title: title));
 
     private static string Mutate(string id, string from, string to)
     {
@@ -24,6 +24,14 @@ internal static class HostileCorpus
             throw new InvalidOperationException($"corpus case {id}: '{from}' is not in the template");
         }
         return json.Replace(from, to, StringComparison.Ordinal);
+    }
+
+    private static string UpdatedAt(string id, string at)
+    {
+        var json = Valid(id);
+        var start = json.IndexOf("\"updatedAt\":\"", StringComparison.Ordinal) + "\"updatedAt\":\"".Length;
+        var end = json.IndexOf('"', start);
+        return json[..start] + at + json[end..];
     }
 
     public static IReadOnlyList<HostileCase> Ingest()
@@ -46,7 +54,7 @@ internal static class HostileCorpus
             new("one bad event in a batch of good ones", 400, U("[" + Valid("batch-good-1") + "," + Mutate("batch-bad", "\"severity\":\"CRITICAL\"", "\"severity\":7") + "," + Valid("batch-good-2") + "]")),
             new("severity is a number", 400, U(Mutate("sevnum", "\"severity\":\"CRITICAL\"", "\"severity\":9"))),
             new("unknown severity", 400, U(Mutate("sevword", "\"severity\":\"CRITICAL\"", "\"severity\":\"APOCALYPTIC\""))),
-            new("findingArn is an array", 400, U(Valid("arnarr").Replace("\"findingArn\":\"", "\"findingArn\":[\"", StringComparison.Ordinal).Replace("finding/hostile-arnarr\"", "finding/hostile-arnarr\"]", StringComparison.Ordinal))),
+            new("findingArn is an array", 400, U(Valid("arnarr").Replace("\"findingArn\":\"", "\"findingArn\":[\"", StringComparison.Ordinal).Replace(Events.Arn("hostile-arnarr") + "\"", Events.Arn("hostile-arnarr") + "\"]", StringComparison.Ordinal))),
             new("updatedAt is not a time", 400, U(Mutate("badtime", "\"updatedAt\":\"", "\"updatedAt\":\"yesterday-ish "))),
             new("inspectorScore is a word", 400, U(Mutate("scorestr", "\"inspectorScore\":9.8", "\"inspectorScore\":\"high\""))),
             new("inspectorScore overflows a double", 400, U(Mutate("scorebig", "\"inspectorScore\":9.8", "\"inspectorScore\":1e400"))),
@@ -55,9 +63,21 @@ internal static class HostileCorpus
             new("deep nesting (10,000 arrays)", 400, U(new string('[', 10_000) + new string(']', 10_000))),
             new("deep nesting inside detail", 400, U(Mutate("deep", "\"remediation\":{", "\"remediation\":" + new string('[', 200) + new string(']', 200) + ",\"x\":{"))),
             new("invalid UTF-8 bytes between tokens", 400, [.. U("{\"version\":\"0\","), 0xC3, 0x28, 0xFF, 0xFE, .. U(Valid("utf8")[1..])]),
-            new("lone surrogate escape in findingArn", 400, U(Mutate("surrogate", "finding/hostile-surrogate", "finding/hostile-surrogate\\ud800"))),
+            new("lone surrogate escape in findingArn", 400, U(Mutate("surrogate", Events.Arn("hostile-surrogate"), Events.Arn("hostile-surrogate") + "\\ud800"))),
             new("lone low surrogate in title", 400, U(Mutate("lowsur", "\"title\":\"", "\"title\":\"\\udc00"))),
-            new("NUL and control characters in findingArn", 400, U(Mutate("nul", "finding/hostile-nul", "finding/hostile-nul\\u0000\\u001b[31m"))),
+            new("NUL and control characters in findingArn", 400, U(Mutate("nul", Events.Arn("hostile-nul"), Events.Arn("hostile-nul") + "\\u0000\\u001b[31m"))),
+            // Values a forged or broken event could carry; each is refused before anything is written.
+            new("updatedAt in year 9999", 400, U(UpdatedAt("y9999", "9999-12-31T23:59:59Z"))),
+            new("batch: good event, then updatedAt in year 9999", 400, U("[" + Valid("batch9999-good") + "," + UpdatedAt("batch9999-bad", "9999-12-31T23:59:59Z") + "]")),
+            new("updatedAt in year 1", 400, U(UpdatedAt("y1", "0001-01-01T00:00:00Z"))),
+            new("updatedAt two days ahead", 400, U(UpdatedAt("ahead", DateTimeOffset.UtcNow.AddDays(2).ToString("O")))),
+            new("account id is a formula", 400, U(Mutate("acct", "\"awsAccountId\":\"123456789012\"", "\"awsAccountId\":\"=1+1\""))),
+            new("findingArn is just arn:", 400, U(Mutate("arnbare", Events.Arn("hostile-arnbare"), "arn:"))),
+            new("inspectorScore 1e308", 400, U(Mutate("score308", "\"inspectorScore\":9.8", "\"inspectorScore\":1e308"))),
+            new("inspectorScore -1e308", 400, U(Mutate("scoreneg", "\"inspectorScore\":9.8", "\"inspectorScore\":-1e308"))),
+            new("EPSS above 1", 400, U(Mutate("epss", "\"epss\":{\"score\":0.87}", "\"epss\":{\"score\":1.5}"))),
+            new("duplicate severity key", 400, U(Mutate("dupkey", "\"severity\":\"CRITICAL\"", "\"severity\":\"CRITICAL\",\"severity\":\"LOW\""))),
+            new("truncated EC2 instance id", 400, U(Mutate("inst", "\"id\":\"i-00000000000000bad\"", "\"id\":\"i-0abc\""))),
             new("body over the limit (10 MiB, Content-Length)", 413, tenMiB),
             new("body over the limit (10 MiB, chunked)", 413, tenMiB, Chunked: true),
             new("GET instead of POST", 405, [], Method: "GET"),

@@ -18,18 +18,28 @@ internal sealed partial class FindingIngestor(
 {
     public async Task<IngestSummary> IngestAsync(IReadOnlyList<InspectorEvent> events, CancellationToken cancellationToken)
     {
-        int accepted = 0, duplicates = 0, ignored = 0;
+        // Routing, grouping and SLA arithmetic run for the whole batch before the first write: a finding
+        // they cannot handle fails the request with nothing of the batch stored. What can still fail
+        // after that is the store itself (503); each write is idempotent, so the sender's retry of the
+        // whole batch stores the rest and counts the ones already written as duplicates.
+        var prepared = new List<(Finding Finding, OwnerRoute Route, IngestRecord Record)>(events.Count);
+        var ignored = 0;
         foreach (var evt in events)
         {
-            AppMetrics.EventsReceived.WithLabels(evt.DetailType).Inc();
+            AppMetrics.EventsReceived.WithLabels(AppMetrics.DetailTypeLabel(evt.DetailType)).Inc();
             if (evt.Finding is not { } finding)
             {
                 ignored++;
                 AppMetrics.EventsIgnored.Inc();
                 continue;
             }
-            var outcome = await IngestAsync(finding, evt.Id, cancellationToken);
-            if (outcome == IngestOutcome.Duplicate)
+            var route = router.Route(finding);
+            prepared.Add((finding, route, ToRecord(finding, route, evt.Id)));
+        }
+        int accepted = 0, duplicates = 0;
+        foreach (var (finding, route, record) in prepared)
+        {
+            if (await StoreAsync(finding, route, record, cancellationToken) == IngestOutcome.Duplicate)
             {
                 duplicates++;
             }
@@ -41,10 +51,14 @@ internal sealed partial class FindingIngestor(
         return new IngestSummary(accepted, duplicates, ignored);
     }
 
-    public async Task<IngestOutcome> IngestAsync(Finding finding, string? eventId, CancellationToken cancellationToken)
+    public Task<IngestOutcome> IngestAsync(Finding finding, string? eventId, CancellationToken cancellationToken)
     {
         var route = router.Route(finding);
-        var record = ToRecord(finding, route, eventId);
+        return StoreAsync(finding, route, ToRecord(finding, route, eventId), cancellationToken);
+    }
+
+    private async Task<IngestOutcome> StoreAsync(Finding finding, OwnerRoute route, IngestRecord record, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         var outcome = await store.IngestAsync(record, cancellationToken);
         AppMetrics.StoreLatency.WithLabels("ingest").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);

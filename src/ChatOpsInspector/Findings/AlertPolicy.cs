@@ -45,5 +45,10 @@ internal sealed class AlertPolicy(IOptions<AlertingOptions> alerting, IOptions<S
         return Math.Clamp(score, 0, 100);
     }
 
-    public DateTimeOffset SlaDue(Finding finding) => finding.FirstObservedAt + sla.Value.For(finding.Severity);
+    /// <summary>Saturates rather than overflows: ingest bounds the times, other sources might not.</summary>
+    public DateTimeOffset SlaDue(Finding finding)
+    {
+        var window = sla.Value.For(finding.Severity);
+        return finding.FirstObservedAt > DateTimeOffset.MaxValue - window ? DateTimeOffset.MaxValue : finding.FirstObservedAt + window;
+    }
 }

@@ -14,20 +14,16 @@ internal static class InspectorEventParser
 {
     public const int MaxEventsPerRequest = 1000;
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
-
-    /// <summary>All events, or none and the reasons: a batch is taken whole or not at all.</summary>
-    public static (IReadOnlyList<InspectorEvent> Events, IReadOnlyList<string> Errors) Parse(ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// All events, or none and the reasons: a batch is taken whole or not at all. <paramref name="now"/>
+    /// bounds the timestamps a finding may carry (see <see cref="FindingRules"/>).
+    /// </summary>
+    public static (IReadOnlyList<InspectorEvent> Events, IReadOnlyList<string> Errors) Parse(ReadOnlyMemory<byte> body, DateTimeOffset now)
     {
         var errors = new List<string>();
-        JsonDocument document;
-        try
+        if (StrictJson.Parse(body, out var problem) is not { } document)
         {
-            document = JsonDocument.Parse(body, DocumentOptions);
-        }
-        catch (JsonException ex)
-        {
-            return ([], [$"The body is not valid JSON: {ex.Message}"]);
+            return ([], [problem!]);
         }
         using (document)
         {
@@ -36,7 +32,7 @@ internal static class InspectorEventParser
             switch (root.ValueKind)
             {
                 case JsonValueKind.Object:
-                    AddEvent(root, "$", events, errors);
+                    AddEvent(root, "$", now, events, errors);
                     break;
                 case JsonValueKind.Array:
                     var count = root.GetArrayLength();
@@ -53,7 +49,7 @@ internal static class InspectorEventParser
                         var i = 0;
                         foreach (var item in root.EnumerateArray())
                         {
-                            AddEvent(item, $"$[{i++}]", events, errors);
+                            AddEvent(item, $"$[{i++}]", now, events, errors);
                         }
                     }
                     break;
@@ -66,18 +62,18 @@ internal static class InspectorEventParser
     }
 
     /// <summary>Parses one event object (also used for SQS message bodies).</summary>
-    public static InspectorEvent? ParseEvent(JsonElement element, string path, List<string> errors)
+    public static InspectorEvent? ParseEvent(JsonElement element, string path, DateTimeOffset now, List<string> errors)
     {
         var events = new List<InspectorEvent>();
-        AddEvent(element, path, events, errors);
+        AddEvent(element, path, now, events, errors);
         return events.FirstOrDefault();
     }
 
-    private static void AddEvent(JsonElement element, string path, List<InspectorEvent> events, List<string> errors)
+    private static void AddEvent(JsonElement element, string path, DateTimeOffset now, List<InspectorEvent> events, List<string> errors)
     {
         try
         {
-            AddEventUnchecked(element, path, events, errors);
+            AddEventUnchecked(element, path, now, events, errors);
         }
         catch (InvalidOperationException)
         {
@@ -87,7 +83,7 @@ internal static class InspectorEventParser
         }
     }
 
-    private static void AddEventUnchecked(JsonElement element, string path, List<InspectorEvent> events, List<string> errors)
+    private static void AddEventUnchecked(JsonElement element, string path, DateTimeOffset now, List<InspectorEvent> events, List<string> errors)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -113,6 +109,10 @@ internal static class InspectorEventParser
                 errors.Add($"{path}.time '{timeText}' is not a timestamp.");
             }
         }
+        if (account.Length > 0 && !FindingRules.IsAccountId(account))
+        {
+            errors.Add($"{path}.account is not a 12-digit AWS account id.");
+        }
         if (source is not null && source != InspectorEvent.Source)
         {
             errors.Add($"{path}.source is '{source}'; only {InspectorEvent.Source} events are accepted.");
@@ -130,6 +130,12 @@ internal static class InspectorEventParser
         {
             finding = FindingParser.Parse(detail, $"{path}.detail", errors);
             if (finding is null)
+            {
+                return;
+            }
+            var beforeRules = errors.Count;
+            FindingRules.Check(finding, detail, $"{path}.detail", now, errors);
+            if (errors.Count > beforeRules)
             {
                 return;
             }

@@ -37,6 +37,7 @@ internal static class IngestApi
         HttpContext context,
         FindingIngestor ingestor,
         IOptionsMonitor<IngestOptions> options,
+        TimeProvider time,
         CancellationToken cancellationToken)
     {
         var limit = options.CurrentValue.MaxBodyBytes;
@@ -54,7 +55,7 @@ internal static class IngestApi
             AppMetrics.EventsRejected.WithLabels("invalid").Inc();
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid event", detail: "The body is empty.");
         }
-        var (events, errors) = InspectorEventParser.Parse(body);
+        var (events, errors) = InspectorEventParser.Parse(body, time.GetUtcNow());
         if (errors.Count > 0)
         {
             AppMetrics.EventsRejected.WithLabels("invalid").Inc();

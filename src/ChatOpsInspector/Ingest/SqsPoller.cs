@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using ChatOpsInspector.Alerts;
@@ -18,6 +17,7 @@ internal sealed partial class SqsPoller(
     IOptions<IngestOptions> options,
     IConfiguration configuration,
     IServiceProvider services,
+    TimeProvider time,
     ILogger<SqsPoller> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -69,14 +69,16 @@ internal sealed partial class SqsPoller(
         {
             var errors = new List<string>();
             InspectorEvent? evt = null;
-            try
+            using (var doc = StrictJson.Parse(message.Body ?? "", out var problem))
             {
-                using var doc = JsonDocument.Parse(message.Body);
-                evt = InspectorEventParser.ParseEvent(doc.RootElement, "$", errors);
-            }
-            catch (JsonException ex)
-            {
-                errors.Add(ex.Message);
+                if (doc is null)
+                {
+                    errors.Add(problem!);
+                }
+                else
+                {
+                    evt = InspectorEventParser.ParseEvent(doc.RootElement, "$", time.GetUtcNow(), errors);
+                }
             }
             if (evt is null)
             {

@@ -2,11 +2,35 @@ using Prometheus;
 
 namespace ChatOpsInspector.Operations;
 
-/// <summary>Prometheus metrics served at /metrics.</summary>
+/// <summary>
+/// Prometheus metrics served at /metrics. Every label takes values from a fixed set chosen in code
+/// (never a value from a request), so the number of series is bounded whatever is sent.
+/// </summary>
 internal static class AppMetrics
 {
     public static readonly Counter EventsReceived = Metrics.CreateCounter(
-        "coi_events_received_total", "Inspector events received, by detail type.", "detail_type");
+        "coi_events_received_total", "Inspector events received, by detail type (the ones aws.inspector2 sends, else \"other\").", "detail_type");
+
+    /// <summary>
+    /// The detail types aws.inspector2 publishes. Labels come only from this set: a sender choosing the
+    /// label text could create a series per request and exhaust memory and the scrape.
+    /// </summary>
+    public static readonly IReadOnlyList<string> KnownDetailTypes =
+        ["Inspector2 Finding", "Inspector2 Scan", "Inspector2 Coverage"];
+
+    public const string OtherLabel = "other";
+
+    public static string DetailTypeLabel(string detailType)
+    {
+        foreach (var known in KnownDetailTypes)
+        {
+            if (string.Equals(known, detailType, StringComparison.Ordinal))
+            {
+                return known;
+            }
+        }
+        return OtherLabel;
+    }
 
     public static readonly Counter EventsAccepted = Metrics.CreateCounter(
         "coi_events_accepted_total", "Findings stored as new or updated.");

@@ -7,6 +7,7 @@ internal static class OperationsApi
 {
     public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
     {
+        builder.AddLogRedaction();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<StoreUnavailableHandler>();
         return builder;

@@ -27,15 +27,14 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     private RedisKey QueuePayloadKey(string q) => _p + "qp:" + q;
     private RedisKey AuditKey => _p + "audit";
 
-    // Returns 0 duplicate, 1 new, 2 updated.
+    // Returns 0 duplicate, 1 new, 2 updated. Redis does not roll a script back when a command in it
+    // fails, so the two markers that make a redelivery a duplicate (the event id, the finding's
+    // updatedAt) are written last: a script that fails part-way leaves neither, and the sender's retry
+    // writes the finding again instead of being dropped as already seen.
     private const string IngestScript = """
-        if ARGV[1] == '1' then
-          if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 0 end
-        end
+        if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         local prev = redis.call('HGET', KEYS[2], 'u')
         if prev and tonumber(prev) >= tonumber(ARGV[3]) then return 0 end
-        redis.call('HSET', KEYS[2], 'u', ARGV[3], 'g', ARGV[4])
-        redis.call('EXPIRE', KEYS[2], ARGV[11])
         redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
         local mu = redis.call('HGET', KEYS[3], 'mu')
         if (not mu) or tonumber(mu) <= tonumber(ARGV[3]) then
@@ -51,6 +50,9 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         redis.call('SADD', KEYS[6], ARGV[8])
         redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[4])
         redis.call('HINCRBY', KEYS[8], ARGV[4], 1)
+        redis.call('HSET', KEYS[2], 'u', ARGV[3], 'g', ARGV[4])
+        redis.call('EXPIRE', KEYS[2], ARGV[11])
+        if ARGV[1] == '1' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[2]) end
         if prev then return 2 end
         return 1
         """;

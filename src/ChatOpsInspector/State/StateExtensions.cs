@@ -18,7 +18,7 @@ internal static partial class StateExtensions
         {
             builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
             {
-                var config = ConfigurationOptions.Parse(options.Redis!);
+                var config = RedisConfiguration.Parse(options.Redis!);
                 // Start (and keep serving /healthz) while Redis is down; /readyz reports it.
                 config.AbortOnConnectFail = false;
                 // Fail at once while disconnected: callers answer 503 and senders retry, rather than queueing blind.

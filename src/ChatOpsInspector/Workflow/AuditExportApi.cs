@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ChatOpsInspector.Ingest;
 using ChatOpsInspector.State;
 
 namespace ChatOpsInspector.Workflow;
 
 /// <summary>
 /// <c>GET /api/audit</c>: the audit stream as remediation evidence (CSV or JSON), each record labelled
-/// with the controls it evidences so auditors can filter by framework. Protected by the ingest API key.
+/// with the controls it evidences so auditors can filter by framework. Protected by its own key,
+/// <c>Audit:ApiKey</c> (see <see cref="AuditKeyFilter"/>).
 /// </summary>
 internal static class AuditExportApi
 {
@@ -21,7 +21,7 @@ internal static class AuditExportApi
 
     public static IEndpointRouteBuilder MapAuditExport(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/audit", ExportAsync).AddEndpointFilter<ApiKeyFilter>();
+        app.MapGet("/api/audit", ExportAsync).AddEndpointFilter<AuditKeyFilter>();
         return app;
     }
 
@@ -98,15 +98,26 @@ internal static class AuditExportApi
         return csv.ToString();
     }
 
-    /// <summary>RFC 4180 quoting, and a leading quote on formula-like cells so spreadsheets do not execute them.</summary>
-    private static string Cell(string value)
+    /// <summary>
+    /// RFC 4180 quoting, and formula-like cells neutralised as OWASP's CSV injection guidance says:
+    /// a leading apostrophe and the cell quoted. Spreadsheets skip leading spaces, invisible characters
+    /// and full-width forms before deciding a cell is a formula, and some treat | and ; as separators
+    /// of a DDE call, so those count as formula starts too.
+    /// </summary>
+    internal static string Cell(string value)
     {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        if (value.Length > 0 && StartsLikeFormula(value[0]))
         {
-            value = "'" + value;
+            return "\"'" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
         }
         return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
+
+    private static bool StartsLikeFormula(char first) =>
+        first is '=' or '+' or '-' or '@' or '|' or ';' or '\t' or '\r' or '\n'
+            or '\uFF1D' or '\uFF0B' or '\uFF0D' or '\uFF20' // full-width = + - @
+            or '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF' // zero-width characters
+        || char.IsWhiteSpace(first) || char.IsControl(first) || char.GetUnicodeCategory(first) == UnicodeCategory.Format;
 }
 
 internal sealed record EvidenceRecord(AuditRecord Record, IReadOnlyList<string> Controls);

@@ -1,3 +1,6 @@
+using ChatOpsInspector.Ingest;
+using Microsoft.Extensions.Options;
+
 namespace ChatOpsInspector.Workflow;
 
 internal static class WorkflowExtensions
@@ -5,6 +8,13 @@ internal static class WorkflowExtensions
     /// <summary>Triage actions, remediation (suppress, patch, isolate) and their timed steps.</summary>
     public static IHostApplicationBuilder AddWorkflow(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section)
+            .Validate(o => string.IsNullOrEmpty(o.ApiKey) || o.ApiKey.Length >= 16, "Audit:ApiKey must be at least 16 characters.")
+            .Validate<IOptions<IngestOptions>>(
+                (o, ingest) => string.IsNullOrEmpty(o.ApiKey) || (o.ApiKey != ingest.Value.ApiKey && o.ApiKey != ingest.Value.BasicPassword),
+                "Audit:ApiKey must differ from Ingest:ApiKey and Ingest:BasicPassword: the EventBridge connection must not be able to read the audit trail.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AuditKeyFilter>();
         builder.Services.AddSingleton<WorkflowReconciler>();
         builder.Services.AddSingleton<WorkflowTransitions>();
         builder.Services.AddSingleton<TriagePermissions>();

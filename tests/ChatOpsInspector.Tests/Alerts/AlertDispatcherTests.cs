@@ -87,9 +87,9 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
     {
         var (app, chat) = Start();
         await using var _ = app;
-        await app.PostEventsAsync(FindingEvents.Ec2("d-1", instanceId: "i-1").ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("d-1", instanceId: "i-00000001").ToJsonString());
         await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "post")), "card posted");
-        await app.PostEventsAsync(FindingEvents.Ec2("d-2", instanceId: "i-2").ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("d-2", instanceId: "i-00000002").ToJsonString());
         await TestApp.Eventually(() => Task.FromResult(chat.Calls.Any(c => c.Op == "update" && c.Card!.ResourceCount == 2)), "card updated");
         Assert.Single(chat.Calls, c => c.Op == "post");
         Assert.All(chat.Calls.Where(c => c.Op == "update"), c => Assert.Equal("ts-1", c.Text));

@@ -152,7 +152,7 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
         await _rig.ReplyTextAsync(await _rig.PressAsync(card, "approve", SlackRig.Approver), "approval answered");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/audit?format=json");
-        request.Headers.Add("X-Api-Key", TestApp.ApiKey);
+        request.Headers.Add("X-Api-Key", TestApp.AuditKey);
         var response = await _rig.App.Client().SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -6,8 +6,10 @@ namespace ChatOpsInspector.Tests.Findings;
 
 public class InspectorEventParserTests
 {
+    private static readonly DateTimeOffset Now = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static (IReadOnlyList<InspectorEvent> Events, IReadOnlyList<string> Errors) ParseFixture(string name) =>
-        InspectorEventParser.Parse(Fixtures.ReadBytes("inspector", name));
+        InspectorEventParser.Parse(Encoding.UTF8.GetBytes(FindingEvents.Sample(name)), Now);
 
     [Fact]
     public void Ec2SampleParsesWithJavaStyleTimestamps()
@@ -100,13 +102,13 @@ public class InspectorEventParserTests
     {
         var json = """
             {"id":"e1","source":"aws.inspector2","detail-type":"Inspector2 Finding","account":"123456789012","region":"us-east-1",
-             "detail":{"findingArn":"arn:aws:inspector2:us-east-1:123456789012:finding/n1","awsAccountId":"123456789012",
+             "detail":{"findingArn":"arn:aws:inspector2:us-east-1:123456789012:finding/0123456789abcdef0123456789abcdef","awsAccountId":"123456789012",
                "type":"NETWORK_REACHABILITY","severity":"MEDIUM","status":"ACTIVE","title":"Port 22 is reachable from an Internet Gateway",
                "updatedAt":"2024-09-04T17:00:00Z","networkReachabilityDetails":{"protocol":"TCP","openPortRange":{"begin":22,"end":22},
                "networkPath":{"steps":[{"componentId":"igw-1","componentType":"AWS::EC2::InternetGateway"}]}},
-               "resources":[{"type":"AWS_EC2_INSTANCE","id":"i-1","region":"us-east-1"}]}}
+               "resources":[{"type":"AWS_EC2_INSTANCE","id":"i-0123456789abcdef0","region":"us-east-1"}]}}
             """;
-        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(json));
+        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(json), Now);
         Assert.Empty(errors);
         var f = events[0].Finding!;
         Assert.Equal(FindingType.NetworkReachability, f.Type);
@@ -119,7 +121,7 @@ public class InspectorEventParserTests
     {
         var json = """
             {"id":"e2","source":"aws.inspector2","detail-type":"Inspector2 Finding","account":"123456789012","region":"us-east-1",
-             "detail":{"findingArn":"arn:aws:inspector2:us-east-1:123456789012:finding/c1","awsAccountId":"123456789012",
+             "detail":{"findingArn":"arn:aws:inspector2:us-east-1:123456789012:finding/fedcba9876543210fedcba9876543210","awsAccountId":"123456789012",
                "type":"CODE_VULNERABILITY","severity":"HIGH","status":"ACTIVE","title":"CWE-117 - Log injection",
                "updatedAt":"Wed Sep 04 16:59:44.356 UTC 2024",
                "codeVulnerabilityDetails":{"detectorId":"python/log-injection@v1.0","detectorName":"Log injection","cwes":["CWE-117"],
@@ -127,7 +129,7 @@ public class InspectorEventParserTests
                "resources":[{"type":"AWS_LAMBDA_FUNCTION","id":"arn:aws:lambda:us-east-1:123456789012:function:f","region":"us-east-1",
                  "details":{"awsLambdaFunction":{"functionName":"f"}}}]}}
             """;
-        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(json));
+        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(json), Now);
         Assert.Empty(errors);
         var f = events[0].Finding!;
         Assert.Equal("python/log-injection@v1.0", f.VulnerabilityId);
@@ -144,7 +146,7 @@ public class InspectorEventParserTests
     [InlineData("""{"id":"x","source":"aws.inspector2","detail-type":"Inspector2 Finding","detail":{}}""", "$.detail.findingArn is required")]
     public void BadInputIsRefusedWithThePathOfTheProblem(string body, string expected)
     {
-        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(body));
+        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(body), Now);
         Assert.Empty(events);
         Assert.Contains(errors, e => e.Contains(expected, StringComparison.Ordinal));
     }
@@ -155,7 +157,7 @@ public class InspectorEventParserTests
         var evt = FindingEvents.Ec2("f1");
         evt["detail"]!["inspectorScore"] = "high";
         evt["detail"]!["resources"] = "i-1";
-        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(evt.ToJsonString()));
+        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(evt.ToJsonString()), Now);
         Assert.Empty(events);
         Assert.Contains("$.detail.inspectorScore must be a number, not a string.", errors);
         Assert.Contains("$.detail.resources must be an array, not a string.", errors);
@@ -165,7 +167,7 @@ public class InspectorEventParserTests
     public void OneBadEventRejectsTheWholeBatch()
     {
         var good = FindingEvents.Ec2("f1").ToJsonString();
-        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes($"[{good},{{\"id\":\"x\"}}]"));
+        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes($"[{good},{{\"id\":\"x\"}}]"), Now);
         Assert.Empty(events);
         Assert.Contains(errors, e => e.StartsWith("$[1]", StringComparison.Ordinal));
     }
@@ -174,7 +176,7 @@ public class InspectorEventParserTests
     public void DeeplyNestedJsonIsRefusedNotCrashed()
     {
         var deep = new string('[', 10_000) + new string(']', 10_000);
-        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(deep));
+        var (events, errors) = InspectorEventParser.Parse(Encoding.UTF8.GetBytes(deep), Now);
         Assert.Empty(events);
         Assert.Single(errors);
     }

@@ -5,7 +5,26 @@ namespace ChatOpsInspector.Tests.Infrastructure;
 /// <summary>Realistic Inspector events made from the official EC2 sample, varied per test.</summary>
 public static class FindingEvents
 {
-    private static readonly Lazy<string> Ec2Sample = new(() => Fixtures.Read("inspector", "finding-ec2-package-vulnerability.json"));
+    private static readonly Lazy<string> Ec2Sample = new(() => Sample("finding-ec2-package-vulnerability.json"));
+
+    /// <summary>
+    /// An official sample event with its documentation placeholder <c>{{FINDING_ID}}</c> filled with an id
+    /// of the shape Inspector issues (32 hex digits), as a real event carries.
+    /// </summary>
+    public static string Sample(string file) =>
+        Fixtures.Read("inspector", file).Replace("{{FINDING_ID}}", FindingId(file), StringComparison.Ordinal);
+
+    /// <summary>
+    /// The finding ARN a test's readable finding name stands for: Inspector's finding ids are 32 hex
+    /// digits (Inspector2 API model, shape FindingArn), so the name is hashed into one.
+    /// </summary>
+    public static string Arn(string findingId, string account = "123456789012", string region = "eu-central-1") =>
+        $"arn:aws:inspector2:{region}:{account}:finding/{FindingId(findingId)}";
+
+    public static string FindingId(string name) =>
+        name.Length == 32 && name.All(char.IsAsciiHexDigitLower)
+            ? name
+            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name))[..16]);
 
     public static JsonObject Ec2(
         string findingId,
@@ -23,7 +42,7 @@ public static class FindingEvents
         evt["id"] = eventId ?? Guid.NewGuid().ToString();
         evt["account"] = account;
         var detail = evt["detail"]!.AsObject();
-        detail["findingArn"] = $"arn:aws:inspector2:eu-central-1:{account}:finding/{findingId}";
+        detail["findingArn"] = Arn(findingId, account);
         detail["awsAccountId"] = account;
         detail["severity"] = severity;
         detail["status"] = status;

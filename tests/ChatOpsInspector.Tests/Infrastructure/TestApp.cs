@@ -17,6 +17,7 @@ namespace ChatOpsInspector.Tests.Infrastructure;
 public sealed class TestApp : WebApplicationFactory<Program>
 {
     public const string ApiKey = "test-ingest-key-0123456789";
+    public const string AuditKey = "test-audit-key-9876543210";
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
@@ -26,6 +27,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Ingest:ApiKey"] = ApiKey,
+            ["Audit:ApiKey"] = AuditKey,
             ["Dispatch:PollInterval"] = "00:00:00.020",
             ["Dispatch:ChannelInterval"] = "00:00:00",
             ["Dispatch:RetryBackoff"] = "00:00:00.100",

@@ -26,7 +26,7 @@ public sealed class IngestApiTests(RedisServer redis) : IClassFixture<RedisServe
     public async Task EveryOfficialSampleIsAccepted(string file, int accepted, int ignored)
     {
         await using var app = App();
-        var response = await app.PostEventsAsync(Fixtures.Read("inspector", file));
+        var response = await app.PostEventsAsync(FindingEvents.Sample(file));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var body = await Json(response);
         Assert.Equal(accepted, body.GetProperty("accepted").GetInt32());
@@ -100,16 +100,16 @@ public sealed class IngestApiTests(RedisServer redis) : IClassFixture<RedisServe
     {
         await using var app = App();
         var opened = new DateTimeOffset(2024, 9, 4, 17, 0, 36, TimeSpan.Zero);
-        await app.PostEventsAsync(FindingEvents.Ec2("fix-1", instanceId: "i-1", updatedAt: opened).ToJsonString());
-        await app.PostEventsAsync(FindingEvents.Ec2("fix-2", instanceId: "i-2", updatedAt: opened).ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("fix-1", instanceId: "i-00000001", updatedAt: opened).ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("fix-2", instanceId: "i-00000002", updatedAt: opened).ToJsonString());
         var store = app.Service<IAlertStore>();
         var groupId = Assert.Single(await store.GroupIdsAsync("unrouted", default));
 
-        await app.PostEventsAsync(FindingEvents.Ec2("fix-1", instanceId: "i-1", status: "CLOSED", updatedAt: opened.AddHours(5)).ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("fix-1", instanceId: "i-00000001", status: "CLOSED", updatedAt: opened.AddHours(5)).ToJsonString());
         await TestApp.Eventually(async () => (await store.GetGroupAsync(groupId, default))!.FixedCount == 1, "first fix stored");
         Assert.NotEqual(GroupState.Resolved, (await store.GetGroupAsync(groupId, default))!.Workflow.State);
 
-        await app.PostEventsAsync(FindingEvents.Ec2("fix-2", instanceId: "i-2", status: "CLOSED", updatedAt: opened.AddHours(7)).ToJsonString());
+        await app.PostEventsAsync(FindingEvents.Ec2("fix-2", instanceId: "i-00000002", status: "CLOSED", updatedAt: opened.AddHours(7)).ToJsonString());
         await TestApp.Eventually(async () => (await store.GetGroupAsync(groupId, default))!.Workflow.State == GroupState.Resolved, "group resolved");
         var resolved = (await store.GetGroupAsync(groupId, default))!;
         // First observed 16:59:44 in the sample; last fix at 00:00:36 next day.

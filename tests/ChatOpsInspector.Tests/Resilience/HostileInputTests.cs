@@ -35,8 +35,8 @@ public sealed class HostileInputTests(RedisServer redis) : IClassFixture<RedisSe
         { "not from Inspector", U(Mutate("src", "\"source\":\"aws.inspector2\"", "\"source\":\"evil.corp\"")), TestApp.ApiKey, 400 },
         { "deep nesting", U(new string('[', 5000) + new string(']', 5000)), TestApp.ApiKey, 400 },
         { "invalid UTF-8 between tokens", [0xC3, 0x28, 0xFF, .. U(Valid("utf8"))], TestApp.ApiKey, 400 },
-        { "lone surrogate escape", U(Mutate("sur", "finding/hostile-sur", "finding/hostile-sur\\ud800")), TestApp.ApiKey, 400 },
-        { "control characters in the ARN", U(Mutate("ctl", "finding/hostile-ctl", "finding/hostile-ctl\\u0000\\u001b[31m")), TestApp.ApiKey, 400 },
+        { "lone surrogate escape", U(Mutate("sur", FindingEvents.Arn("hostile-sur"), FindingEvents.Arn("hostile-sur") + "\\ud800")), TestApp.ApiKey, 400 },
+        { "control characters in the ARN", U(Mutate("ctl", FindingEvents.Arn("hostile-ctl"), FindingEvents.Arn("hostile-ctl") + "\\u0000\\u001b[31m")), TestApp.ApiKey, 400 },
         { "2 MiB body", U("[" + new string(' ', 2 * 1024 * 1024) + "]"), TestApp.ApiKey, 413 },
     };
 

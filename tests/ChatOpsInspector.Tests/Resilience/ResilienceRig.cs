@@ -25,7 +25,7 @@ internal static class ResilienceRig
     public static string Event(string run, int i, int groups, DateTimeOffset? updatedAt = null) =>
         FindingEvents.Ec2($"{run}-{i}", cve: $"CVE-2026-{5000 + i % groups}", instanceId: $"i-{i:x17}", updatedAt: updatedAt).ToJsonString();
 
-    public static string Arn(string run, int i) => $"arn:aws:inspector2:eu-central-1:123456789012:finding/{run}-{i}";
+    public static string Arn(string run, int i) => FindingEvents.Arn($"{run}-{i}");
 
     /// <summary>Posts until the bot accepts, as EventBridge redelivers on 503 and on no answer.</summary>
     public static async Task<List<int>> SendUntilAcceptedAsync(TestApp app, string json, TimeSpan giveUp)

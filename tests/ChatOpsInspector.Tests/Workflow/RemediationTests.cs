@@ -280,7 +280,7 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         await Do(CardAction.RequestPatch, Requester);
         await Do(CardAction.ApprovePatch, Approver);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/audit?owner=security&format=json");
-        request.Headers.Add("X-Api-Key", TestApp.ApiKey);
+        request.Headers.Add("X-Api-Key", TestApp.AuditKey);
         var json = JsonNode.Parse(await (await _app.Client().SendAsync(request)).Content.ReadAsStringAsync())!.AsArray();
         var actions = json.Select(r => r!["record"]!["action"]!.GetValue<string>()).ToList();
         Assert.Equal(["acknowledged", "patch_requested", "patch_approved", "patch_command_sent"], actions);
@@ -288,14 +288,14 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.Equal("U_APP1", json[2]!["record"]!["actorId"]!.GetValue<string>());
 
         using var csvRequest = new HttpRequestMessage(HttpMethod.Get, "/api/audit?format=csv&control=PCI");
-        csvRequest.Headers.Add("X-Api-Key", TestApp.ApiKey);
+        csvRequest.Headers.Add("X-Api-Key", TestApp.AuditKey);
         var csv = await (await _app.Client().SendAsync(csvRequest)).Content.ReadAsStringAsync();
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("at,action,outcome", lines[0], StringComparison.Ordinal);
         Assert.Equal(5, lines.Length);
 
         using var bad = new HttpRequestMessage(HttpMethod.Get, "/api/audit?from=yesterday");
-        bad.Headers.Add("X-Api-Key", TestApp.ApiKey);
+        bad.Headers.Add("X-Api-Key", TestApp.AuditKey);
         Assert.Equal(HttpStatusCode.BadRequest, (await _app.Client().SendAsync(bad)).StatusCode);
     }
 }
