@@ -116,10 +116,11 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         // calls span seven intervals.
         Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= 180, $"calls {pair.Second - pair.First} ms apart"));
         Assert.True(times[^1] - times[0] >= (cards - 1) * 200 - 50, $"{cards} calls within {times[^1] - times[0]} ms");
-        // Picked up when it first arrived and when its slot came, not once per interval while it waited: the
-        // last card waits seven intervals, so polling would read it 8 times. A loaded machine that misses a
-        // slot costs a read or two more, hence the margin.
-        Assert.All(counting!.Reads, r => Assert.True(r.Value <= 5, $"group {r.Key} read {r.Value} times"));
+        // Picked up when it first arrived and when its slot came, not once per interval while it waited:
+        // polling would read card i about i + 1 times (median 4.5 over eight cards). A loaded machine that
+        // misses a slot costs one card a read or two more, which moves a median of 2 very little.
+        var reads = counting!.Reads.Values.Order().ToArray();
+        Assert.True(reads[reads.Length / 2] <= 3, $"group reads: {string.Join(", ", reads)}");
     }
 
     [Fact]

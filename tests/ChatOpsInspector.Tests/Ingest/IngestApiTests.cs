@@ -74,7 +74,7 @@ public sealed class IngestApiTests(RedisServer redis) : IClassFixture<RedisServe
     private static async Task<ChatOpsInspector.Alerts.AlertGroup> GroupOfAsync(TestApp app, string findingId)
     {
         var store = app.Service<IAlertStore>();
-        var arn = $"arn:aws:inspector2:eu-central-1:123456789012:finding/{findingId}";
+        var arn = FindingEvents.Arn(findingId);
         var groupId = await store.GroupOfFindingAsync(arn, default) ?? throw new InvalidOperationException($"no group for {arn}");
         return (await store.GetGroupAsync(groupId, default))!;
     }
