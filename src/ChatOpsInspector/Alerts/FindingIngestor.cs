@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ChatOpsInspector.Findings;
+using ChatOpsInspector.Findings.SecurityHub;
 using ChatOpsInspector.Operations;
 using ChatOpsInspector.Routing;
 using ChatOpsInspector.State;
@@ -21,11 +22,11 @@ internal sealed partial class FindingIngestor(
         int accepted = 0, duplicates = 0, ignored = 0;
         foreach (var evt in events)
         {
-            AppMetrics.EventsReceived.WithLabels(evt.DetailType).Inc();
+            AppMetrics.EventsReceived.WithLabels(evt.Kind).Inc();
             if (evt.Finding is not { } finding)
             {
                 ignored++;
-                AppMetrics.EventsIgnored.Inc();
+                AppMetrics.EventsIgnored.WithLabels(evt.IgnoredReason).Inc();
                 continue;
             }
             var outcome = await IngestAsync(finding, evt.Id, cancellationToken);
@@ -43,22 +44,53 @@ internal sealed partial class FindingIngestor(
 
     public async Task<IngestOutcome> IngestAsync(Finding finding, string? eventId, CancellationToken cancellationToken)
     {
-        var route = router.Route(finding);
-        var record = ToRecord(finding, route, eventId);
-        var started = Stopwatch.GetTimestamp();
-        var outcome = await store.IngestAsync(record, cancellationToken);
-        AppMetrics.StoreLatency.WithLabels("ingest").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var record = finding.Origin != FindingOrigin.Inspector && SecurityHubFindings.IsInspectorArn(finding.FindingArn)
+            ? await SecurityHubCopyAsync(finding, eventId, cancellationToken)
+            : ToRecord(finding, router.Route(finding), eventId);
+        var outcome = IngestOutcome.Duplicate;
+        if (record is not null)
+        {
+            var started = Stopwatch.GetTimestamp();
+            outcome = await store.IngestAsync(record, cancellationToken);
+            AppMetrics.StoreLatency.WithLabels("ingest").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
         if (outcome == IngestOutcome.Duplicate)
         {
             AppMetrics.EventsDuplicate.Inc();
-            LogDuplicate(finding.FindingArn, route.Owner);
+            LogDuplicate(finding.FindingArn, record?.Meta.Owner ?? "");
         }
         else
         {
             AppMetrics.EventsAccepted.Inc();
-            LogStored(finding.FindingArn, route.Owner, record.GroupId, outcome, finding.Status);
+            LogStored(finding.FindingArn, record!.Meta.Owner, record.GroupId, outcome, finding.Status);
         }
         return outcome;
+    }
+
+    /// <summary>
+    /// Security Hub's copy of an Inspector finding is the same finding (same ARN, so the same group and
+    /// card), but Inspector's own event carries more (score details, exploitability, network paths), so
+    /// the copy never replaces it: once Inspector's event is stored, a copy only brings a newer status,
+    /// onto Inspector's detail. Copies are ordered a millisecond before their stated time, so that
+    /// Inspector's event with the same <c>updatedAt</c> still replaces a copy that came first — with no
+    /// extra read on Inspector's own path. Null: nothing to store.
+    /// </summary>
+    private async Task<IngestRecord?> SecurityHubCopyAsync(Finding copy, string? eventId, CancellationToken cancellationToken)
+    {
+        var orderedAt = copy.UpdatedAt.AddMilliseconds(-1);
+        var groupId = await store.GroupOfFindingAsync(copy.FindingArn, cancellationToken);
+        var group = groupId is null ? null : await store.GetGroupAsync(groupId, cancellationToken);
+        var native = group?.Members.FirstOrDefault(m => m.FindingArn == copy.FindingArn && m.Origin is null);
+        if (group is null || native is null)
+        {
+            var record = ToRecord(copy, router.Route(copy), eventId);
+            return record with { Member = record.Member with { UpdatedAt = orderedAt } };
+        }
+        if (orderedAt <= native.UpdatedAt)
+        {
+            return null;
+        }
+        return new IngestRecord(eventId, group.Id, group.Meta, native with { Status = copy.Status, UpdatedAt = orderedAt });
     }
 
     internal IngestRecord ToRecord(Finding finding, OwnerRoute route, string? eventId)
@@ -107,6 +139,9 @@ internal sealed partial class FindingIngestor(
             Tags = resource.Tags,
             FirstObservedAt = finding.FirstObservedAt,
             UpdatedAt = finding.UpdatedAt,
+            Origin = finding.Origin == FindingOrigin.Inspector ? null : finding.Origin,
+            ProductArn = finding.ProductArn,
+            ProductFindingId = finding.ProductFindingId,
         };
         return new IngestRecord(eventId, GroupIds.For(route.Owner, groupingKey), meta, member);
     }
