@@ -43,7 +43,7 @@ internal static class AsffParser
         }
         var key = SecurityHubFindings.Key(productArn!, id!, path, errors);
         var productFields = f.StringMap("ProductFields");
-        var resources = Resources(f, envelope);
+        var resources = Resources(f, envelope, productFields);
         if (resources.Count == 0)
         {
             errors.Add($"{path}.Resources must name at least one resource.");
@@ -102,11 +102,16 @@ internal static class AsffParser
         return errors.Count > before ? null : finding;
     }
 
-    private static List<FindingResource> Resources(JsonFields f, EventEnvelope envelope)
+    private static List<FindingResource> Resources(JsonFields f, EventEnvelope envelope, Dictionary<string, string> productFields)
     {
         var list = new List<FindingResource>();
+        var index = 0;
         foreach (var r in f.Objects("Resources"))
         {
+            // Inspector puts each resource's platform in ProductFields, numbered from 1.
+            var platformPrefix = $"aws/inspector/resources/{++index}/resourceDetails/";
+            var platform = productFields.FirstOrDefault(p => p.Key.StartsWith(platformPrefix, StringComparison.Ordinal)
+                && p.Key.EndsWith("/platform", StringComparison.Ordinal)).Value;
             var rawType = r.String("Type", required: true);
             var rawId = r.String("Id", required: true);
             if (rawType is null || rawId is null)
@@ -127,7 +132,7 @@ internal static class AsffParser
                 EcrRepository = ecr?.String("RepositoryName"),
                 ImageTags = ecr?.Strings("ImageTags") ?? [],
                 LambdaFunction = lambda?.String("FunctionName"),
-                Platform = ecr?.String("Architecture") is { } arch ? arch : lambda?.String("Runtime"),
+                Platform = platform ?? lambda?.String("Runtime"),
             });
         }
         return list;

@@ -38,6 +38,7 @@ public class SecurityHubParserTests
         // Security Hub names the instance by ARN (this sample even without "instance/"); Inspector and SSM by id.
         Assert.Equal(ResourceTypes.Ec2Instance, f.PrimaryResource.Type);
         Assert.Equal("i-11111111111111111", f.PrimaryResource.Id);
+        Assert.Equal("AMAZON_LINUX_2", f.PrimaryResource.Platform);
     }
 
     [Fact]
@@ -49,6 +50,7 @@ public class SecurityHubParserTests
         Assert.Equal(ResourceTypes.EcrContainerImage, f.PrimaryResource.Type);
         Assert.Equal("repo-os", f.PrimaryResource.EcrRepository);
         Assert.Equal(["2023-08-23"], f.PrimaryResource.ImageTags);
+        Assert.Equal("DEBIAN_11", f.PrimaryResource.Platform);
         Assert.Equal("eu-central-1", f.Region);
         Assert.Equal(Severity.Medium, f.Severity);
     }
