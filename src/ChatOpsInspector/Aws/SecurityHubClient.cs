@@ -117,7 +117,8 @@ internal sealed class SecurityHubClient(
         string? code = headerType, text = null;
         try
         {
-            if (content.Length > 0 && JsonDocument.Parse(content).RootElement is { ValueKind: JsonValueKind.Object } root)
+            using var document = content.Length > 0 ? JsonDocument.Parse(content) : null;
+            if (document?.RootElement is { ValueKind: JsonValueKind.Object } root)
             {
                 code ??= root.TryGetProperty("__type", out var t) ? t.GetString() : root.TryGetProperty("Code", out var c) ? c.GetString() : null;
                 text = root.TryGetProperty("Message", out var m) ? m.GetString() : root.TryGetProperty("message", out var m2) ? m2.GetString() : null;
