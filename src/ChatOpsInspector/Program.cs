@@ -18,6 +18,7 @@ builder.AddIngest();
 builder.AddAlerts();
 builder.AddWorkflow();
 builder.AddAws();
+builder.AddSecurityHub();
 builder.AddSla();
 builder.AddSlack();
 builder.AddTeams();

@@ -33,7 +33,7 @@ internal static class MicroBenchmarks
             .AddExporter(BenchmarkDotNet.Exporters.MarkdownExporter.GitHub)
             .WithArtifactsPath(Path.Combine(Paths.Results, "BenchmarkDotNet"))
             .WithOptions(ConfigOptions.DisableLogFile);
-        var summaries = BenchmarkRunner.Run([typeof(IngestHotPath), typeof(CardHotPath), typeof(SignatureHotPath)], config);
+        var summaries = BenchmarkRunner.Run([typeof(IngestHotPath), typeof(SecurityHubIngestPath), typeof(CardHotPath), typeof(SignatureHotPath)], config);
 
         var report = new Report("micro");
         foreach (var summary in summaries)

@@ -59,7 +59,8 @@ internal static class HostileCorpus
             new("inspectorScore is a word", 400, U(Mutate("scorestr", "\"inspectorScore\":9.8", "\"inspectorScore\":\"high\""))),
             new("inspectorScore overflows a double", 400, U(Mutate("scorebig", "\"inspectorScore\":9.8", "\"inspectorScore\":1e400"))),
             new("detail missing", 400, U("{\"version\":\"0\",\"id\":\"x\",\"detail-type\":\"Inspector2 Finding\",\"source\":\"aws.inspector2\"}")),
-            new("source is not aws.inspector2", 400, U(Mutate("source", "\"source\":\"aws.inspector2\"", "\"source\":\"evil.corp\""))),
+            // A complete AWS event of another source is accepted and ignored: a 4xx would dead-letter it.
+            new("source is not aws.inspector2", 202, U(Mutate("source", "\"source\":\"aws.inspector2\"", "\"source\":\"evil.corp\""))),
             new("deep nesting (10,000 arrays)", 400, U(new string('[', 10_000) + new string(']', 10_000))),
             new("deep nesting inside detail", 400, U(Mutate("deep", "\"remediation\":{", "\"remediation\":" + new string('[', 200) + new string(']', 200) + ",\"x\":{"))),
             new("invalid UTF-8 bytes between tokens", 400, [.. U("{\"version\":\"0\","), 0xC3, 0x28, 0xFF, 0xFE, .. U(Valid("utf8")[1..])]),

@@ -103,6 +103,14 @@ internal sealed record GroupMember
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
     public required DateTimeOffset FirstObservedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>Null for Inspector's own event (and every member stored before Security Hub was read).</summary>
+    public FindingOrigin? Origin { get; init; }
+
+    /// <summary>Security Hub identifiers of a finding from another product (see <see cref="Finding.ProductArn"/>).</summary>
+    public string? ProductArn { get; init; }
+
+    public string? ProductFindingId { get; init; }
 }
 
 /// <summary>Where a group's card lives on one platform: Slack channel + ts, or Teams conversation + activity id.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ChatOpsInspector.Findings;
+using ChatOpsInspector.Findings.SecurityHub;
 using ChatOpsInspector.Operations;
 using ChatOpsInspector.Routing;
 using ChatOpsInspector.State;
@@ -22,24 +23,23 @@ internal sealed partial class FindingIngestor(
         // they cannot handle fails the request with nothing of the batch stored. What can still fail
         // after that is the store itself (503); each write is idempotent, so the sender's retry of the
         // whole batch stores the rest and counts the ones already written as duplicates.
-        var prepared = new List<(Finding Finding, OwnerRoute Route, IngestRecord Record)>(events.Count);
+        var prepared = new List<(Finding Finding, IngestRecord? Record)>(events.Count);
         var ignored = 0;
         foreach (var evt in events)
         {
-            AppMetrics.EventsReceived.WithLabels(AppMetrics.DetailTypeLabel(evt.DetailType)).Inc();
+            AppMetrics.EventsReceived.WithLabels(evt.Kind).Inc();
             if (evt.Finding is not { } finding)
             {
                 ignored++;
-                AppMetrics.EventsIgnored.Inc();
+                AppMetrics.EventsIgnored.WithLabels(evt.IgnoredReason).Inc();
                 continue;
             }
-            var route = router.Route(finding);
-            prepared.Add((finding, route, ToRecord(finding, route, evt.Id)));
+            prepared.Add((finding, await RecordAsync(finding, evt.Id, cancellationToken)));
         }
         int accepted = 0, duplicates = 0;
-        foreach (var (finding, route, record) in prepared)
+        foreach (var (finding, record) in prepared)
         {
-            if (await StoreAsync(finding, route, record, cancellationToken) == IngestOutcome.Duplicate)
+            if (await StoreAsync(finding, record, cancellationToken) == IngestOutcome.Duplicate)
             {
                 duplicates++;
             }
@@ -51,28 +51,61 @@ internal sealed partial class FindingIngestor(
         return new IngestSummary(accepted, duplicates, ignored);
     }
 
-    public Task<IngestOutcome> IngestAsync(Finding finding, string? eventId, CancellationToken cancellationToken)
-    {
-        var route = router.Route(finding);
-        return StoreAsync(finding, route, ToRecord(finding, route, eventId), cancellationToken);
-    }
+    public async Task<IngestOutcome> IngestAsync(Finding finding, string? eventId, CancellationToken cancellationToken) =>
+        await StoreAsync(finding, await RecordAsync(finding, eventId, cancellationToken), cancellationToken);
 
-    private async Task<IngestOutcome> StoreAsync(Finding finding, OwnerRoute route, IngestRecord record, CancellationToken cancellationToken)
+    /// <summary>What to store for a finding; null when a Security Hub copy brings nothing new.</summary>
+    private async Task<IngestRecord?> RecordAsync(Finding finding, string? eventId, CancellationToken cancellationToken) =>
+        finding.Origin != FindingOrigin.Inspector && SecurityHubFindings.IsInspectorArn(finding.FindingArn)
+            ? await SecurityHubCopyAsync(finding, eventId, cancellationToken)
+            : ToRecord(finding, router.Route(finding), eventId);
+
+    private async Task<IngestOutcome> StoreAsync(Finding finding, IngestRecord? record, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        var outcome = await store.IngestAsync(record, cancellationToken);
-        AppMetrics.StoreLatency.WithLabels("ingest").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var outcome = IngestOutcome.Duplicate;
+        if (record is not null)
+        {
+            var started = Stopwatch.GetTimestamp();
+            outcome = await store.IngestAsync(record, cancellationToken);
+            AppMetrics.StoreLatency.WithLabels("ingest").Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
         if (outcome == IngestOutcome.Duplicate)
         {
             AppMetrics.EventsDuplicate.Inc();
-            LogDuplicate(finding.FindingArn, route.Owner);
+            LogDuplicate(finding.FindingArn, record?.Meta.Owner ?? "");
         }
         else
         {
             AppMetrics.EventsAccepted.Inc();
-            LogStored(finding.FindingArn, route.Owner, record.GroupId, outcome, finding.Status);
+            LogStored(finding.FindingArn, record!.Meta.Owner, record.GroupId, outcome, finding.Status);
         }
         return outcome;
+    }
+
+    /// <summary>
+    /// Security Hub's copy of an Inspector finding is the same finding (same ARN, so the same group and
+    /// card), but Inspector's own event carries more (score details, exploitability, network paths), so
+    /// the copy never replaces it: once Inspector's event is stored, a copy only brings a newer status,
+    /// onto Inspector's detail. Copies are ordered a millisecond before their stated time, so that
+    /// Inspector's event with the same <c>updatedAt</c> still replaces a copy that came first — with no
+    /// extra read on Inspector's own path. Null: nothing to store.
+    /// </summary>
+    private async Task<IngestRecord?> SecurityHubCopyAsync(Finding copy, string? eventId, CancellationToken cancellationToken)
+    {
+        var orderedAt = copy.UpdatedAt.AddMilliseconds(-1);
+        var groupId = await store.GroupOfFindingAsync(copy.FindingArn, cancellationToken);
+        var group = groupId is null ? null : await store.GetGroupAsync(groupId, cancellationToken);
+        var native = group?.Members.FirstOrDefault(m => m.FindingArn == copy.FindingArn && m.Origin is null);
+        if (group is null || native is null)
+        {
+            var record = ToRecord(copy, router.Route(copy), eventId);
+            return record with { Member = record.Member with { UpdatedAt = orderedAt } };
+        }
+        if (orderedAt <= native.UpdatedAt)
+        {
+            return null;
+        }
+        return new IngestRecord(eventId, group.Id, group.Meta, native with { Status = copy.Status, UpdatedAt = orderedAt });
     }
 
     internal IngestRecord ToRecord(Finding finding, OwnerRoute route, string? eventId)
@@ -122,6 +155,9 @@ internal sealed partial class FindingIngestor(
             Tags = resource.Tags,
             FirstObservedAt = finding.FirstObservedAt,
             UpdatedAt = finding.UpdatedAt,
+            Origin = finding.Origin == FindingOrigin.Inspector ? null : finding.Origin,
+            ProductArn = finding.ProductArn,
+            ProductFindingId = finding.ProductFindingId,
         };
         return new IngestRecord(eventId, GroupIds.For(route.Owner, groupingKey), meta, member);
     }

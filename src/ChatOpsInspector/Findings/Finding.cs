@@ -18,6 +18,14 @@ internal enum FindingStatus
     Closed,
 }
 
+/// <summary>How a finding reached the bot. Inspector's own event carries the most detail.</summary>
+internal enum FindingOrigin
+{
+    Inspector,
+    SecurityHubAsff,
+    SecurityHubOcsf,
+}
+
 internal enum FindingType
 {
     PackageVulnerability,
@@ -61,6 +69,17 @@ internal sealed record Finding
     public required DateTimeOffset FirstObservedAt { get; init; }
     public required DateTimeOffset LastObservedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    public FindingOrigin Origin { get; init; } = FindingOrigin.Inspector;
+
+    /// <summary>
+    /// Security Hub's product ARN (ASFF <c>ProductArn</c>, OCSF <c>metadata.product.uid</c>) and the
+    /// product's own finding id, for findings of products other than Inspector: status write-back names
+    /// a finding by them. Null for Inspector findings, whose identifiers follow from the ARN.
+    /// </summary>
+    public string? ProductArn { get; init; }
+
+    public string? ProductFindingId { get; init; }
 
     public FindingResource PrimaryResource => Resources[0];
 

@@ -2,11 +2,20 @@ using System.Text.Json;
 
 namespace ChatOpsInspector.Findings;
 
-/// <summary>An EventBridge event from <c>aws.inspector2</c>; <see cref="Finding"/> is set for "Inspector2 Finding".</summary>
+/// <summary>
+/// An EventBridge event, or one finding of a Security Hub event; <see cref="Finding"/> is set when it
+/// carries a finding the bot keeps ("Inspector2 Finding", a Security Hub vulnerability finding).
+/// </summary>
 internal sealed record InspectorEvent(string Id, string DetailType, string Account, string Region, DateTimeOffset? Time, Finding? Finding)
 {
     public const string FindingDetailType = "Inspector2 Finding";
     public const string Source = "aws.inspector2";
+
+    /// <summary>The <c>detail_type</c> metric label: one of a closed set (<see cref="EventKinds"/>).</summary>
+    public string Kind { get; init; } = EventKinds.Label(DetailType);
+
+    /// <summary>Why nothing is stored when <see cref="Finding"/> is null (<see cref="IgnoredReasons"/>).</summary>
+    public string IgnoredReason { get; init; } = IgnoredReasons.NotAFinding;
 }
 
 /// <summary>Parses a request body holding one EventBridge event or a JSON array of them.</summary>
@@ -113,16 +122,23 @@ internal static class InspectorEventParser
         {
             errors.Add($"{path}.account is not a 12-digit AWS account id.");
         }
-        if (source is not null && source != InspectorEvent.Source)
-        {
-            errors.Add($"{path}.source is '{source}'; only {InspectorEvent.Source} events are accepted.");
-        }
         if (!element.TryGetProperty("detail", out var detail) || detail.ValueKind != JsonValueKind.Object)
         {
             errors.Add($"{path}.detail is required and must be an object.");
         }
+        var foreign = source is not null && source != InspectorEvent.Source;
+        if (foreign && errors.Count == before && (account.Length == 0 || region.Length == 0))
+        {
+            // Only a complete AWS event earns the 202 that keeps it out of a dead-letter queue.
+            errors.Add($"{path}.source is '{source}', and an event from another source must still be a complete EventBridge event: account and region are required.");
+        }
         if (errors.Count > before)
         {
+            return;
+        }
+        if (foreign)
+        {
+            SecurityHub.SecurityHubEvents.Add(new(id!, source!, detailType!, account, region, time), detail, path, events, errors);
             return;
         }
         Finding? finding = null;

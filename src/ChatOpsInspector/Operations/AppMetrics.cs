@@ -9,28 +9,7 @@ namespace ChatOpsInspector.Operations;
 internal static class AppMetrics
 {
     public static readonly Counter EventsReceived = Metrics.CreateCounter(
-        "coi_events_received_total", "Inspector events received, by detail type (the ones aws.inspector2 sends, else \"other\").", "detail_type");
-
-    /// <summary>
-    /// The detail types aws.inspector2 publishes. Labels come only from this set: a sender choosing the
-    /// label text could create a series per request and exhaust memory and the scrape.
-    /// </summary>
-    public static readonly IReadOnlyList<string> KnownDetailTypes =
-        ["Inspector2 Finding", "Inspector2 Scan", "Inspector2 Coverage"];
-
-    public const string OtherLabel = "other";
-
-    public static string DetailTypeLabel(string detailType)
-    {
-        foreach (var known in KnownDetailTypes)
-        {
-            if (string.Equals(known, detailType, StringComparison.Ordinal))
-            {
-                return known;
-            }
-        }
-        return OtherLabel;
-    }
+        "coi_events_received_total", "Events received, by detail type (a closed set; anything else is 'other' or 'other_source').", "detail_type");
 
     public static readonly Counter EventsAccepted = Metrics.CreateCounter(
         "coi_events_accepted_total", "Findings stored as new or updated.");
@@ -39,7 +18,7 @@ internal static class AppMetrics
         "coi_events_duplicate_total", "Findings dropped because the event or updatedAt was already seen.");
 
     public static readonly Counter EventsIgnored = Metrics.CreateCounter(
-        "coi_events_ignored_total", "Events accepted but not alerted (coverage, scan).");
+        "coi_events_ignored_total", "Events accepted but storing nothing, by reason: not_a_finding, not_a_vulnerability, other_source.", "reason");
 
     public static readonly Counter EventsRejected = Metrics.CreateCounter(
         "coi_events_rejected_total", "Requests refused, by reason.", "reason");

@@ -140,7 +140,7 @@ public class InspectorEventParserTests
     [InlineData("not json", "not valid JSON")]
     [InlineData("42", "must be an EventBridge event object or an array")]
     [InlineData("[]", "holds no events")]
-    [InlineData("""{"id":"x","source":"aws.ec2","detail-type":"Inspector2 Finding","detail":{}}""", "only aws.inspector2")]
+    [InlineData("""{"id":"x","source":"aws.ec2","detail-type":"Inspector2 Finding","detail":{}}""", "account and region are required")]
     [InlineData("""{"id":"x","source":"aws.inspector2","detail-type":"Inspector2 Finding"}""", "$.detail is required")]
     [InlineData("""{"id":7,"source":"aws.inspector2","detail-type":"Inspector2 Finding","detail":{}}""", "$.id must be a string")]
     [InlineData("""{"id":"x","source":"aws.inspector2","detail-type":"Inspector2 Finding","detail":{}}""", "$.detail.findingArn is required")]

@@ -32,7 +32,10 @@ public sealed class HostileInputTests(RedisServer redis) : IClassFixture<RedisSe
         { "unknown severity", U(Mutate("sev", "\"severity\":\"CRITICAL\"", "\"severity\":\"APOCALYPTIC\"")), TestApp.ApiKey, 400 },
         { "score is a word", U(Mutate("score", "\"inspectorScore\":9.8", "\"inspectorScore\":\"high\"")), TestApp.ApiKey, 400 },
         { "score overflows", U(Mutate("big", "\"inspectorScore\":9.8", "\"inspectorScore\":1e400")), TestApp.ApiKey, 400 },
-        { "not from Inspector", U(Mutate("src", "\"source\":\"aws.inspector2\"", "\"source\":\"evil.corp\"")), TestApp.ApiKey, 400 },
+        // A complete EventBridge event of another source is accepted and ignored (a 4xx would dead-letter it) ...
+        { "another source", U(Mutate("src", "\"source\":\"aws.inspector2\"", "\"source\":\"evil.corp\"")), TestApp.ApiKey, 202 },
+        // ... but without account and region it is not an AWS event at all.
+        { "another source, not an AWS event", U(Mutate("src2", "\"source\":\"aws.inspector2\"", "\"source\":\"evil.corp\"").Replace("\"account\"", "\"acct\"", StringComparison.Ordinal)), TestApp.ApiKey, 400 },
         { "deep nesting", U(new string('[', 5000) + new string(']', 5000)), TestApp.ApiKey, 400 },
         { "invalid UTF-8 between tokens", [0xC3, 0x28, 0xFF, .. U(Valid("utf8"))], TestApp.ApiKey, 400 },
         { "lone surrogate escape", U(Mutate("sur", FindingEvents.Arn("hostile-sur"), FindingEvents.Arn("hostile-sur") + "\\ud800")), TestApp.ApiKey, 400 },
