@@ -69,12 +69,13 @@ public sealed class ClusterTests(RedisCluster cluster) : IClassFixture<RedisClus
         var suffix = Guid.NewGuid().ToString("n")[..8];
         var limited = "noscript" + suffix;
         var full = "full" + suffix;
+        var prefix = RedisServer.UniquePrefix();
         await onEveryNode(async server =>
         {
             await server.ExecuteAsync("ACL", "SETUSER", limited, "on", ">limited-pass", "~*", "&*", "+@all", "-@scripting");
-            await server.ExecuteAsync("ACL", "SETUSER", full, "on", ">full-pass", "~*", "&*", "+@all");
+            // The access string the README recommends, limited to the prefix.
+            await server.ExecuteAsync("ACL", "SETUSER", full, "on", ">full-pass", "~" + prefix + "*", "&*", "+@all", "-@dangerous");
         });
-        var prefix = RedisServer.UniquePrefix();
         await using var refused = new TestApp(new Dictionary<string, string?>
         {
             ["State:Redis"] = connectionString,
