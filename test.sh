@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. Tests start their own redis-server processes on loopback ports,
-# so the only prerequisite is the redis-server binary (installed here when missing and we are root).
+# Runs the whole test suite. Tests start their own redis-server processes on loopback ports, single
+# servers and a three-master cluster, so the only prerequisites are redis-server and redis-cli
+# (installed here when missing and we are root).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v redis-server >/dev/null 2>&1; then
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+    apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null
   else
-    echo "redis-server is required: sudo apt-get install -y redis-server" >&2
+    echo "redis-server and redis-cli are required: sudo apt-get install -y redis-server redis-tools" >&2
     exit 1
   fi
 fi

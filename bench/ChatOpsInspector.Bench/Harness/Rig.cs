@@ -9,6 +9,9 @@ internal sealed class Rig : IAsyncDisposable
     public const string ApiKey = "bench-ingest-key-3c59dc048e8850243be8079a5c74d079";
     public const string Prefix = "coi:";
 
+    /// <summary>The bot's key layout, so checks read the keys the bot wrote.</summary>
+    public static readonly ChatOpsInspector.State.RedisKeys Keys = new(new ChatOpsInspector.State.StateOptions { KeyPrefix = Prefix });
+
     private readonly List<BotProcess> _bots = [];
 
     /// <summary>Bot settings given on the command line (<c>--set Key=Value</c>), applied to every bot last.</summary>
@@ -79,21 +82,36 @@ internal sealed class Rig : IAsyncDisposable
 
     public async Task<IDatabase> DbAsync() => await Redis.AdminAsync();
 
-    public async Task<long> QueueLengthAsync(string queue) => await (await DbAsync()).SortedSetLengthAsync(Prefix + "q:" + queue);
+    public async Task<long> QueueLengthAsync(string queue)
+    {
+        var db = await DbAsync();
+        if (!ChatOpsInspector.State.RedisKeys.IsPartitioned(queue))
+        {
+            return await db.SortedSetLengthAsync(Keys.QueueOf(queue).Due);
+        }
+        var lengths = await Task.WhenAll(Enumerable.Range(0, Keys.Partitions).Select(p => db.SortedSetLengthAsync(Keys.QueuePartition(queue, p).Due)));
+        return lengths.Sum();
+    }
 
     /// <summary>How many findings the store holds (one hash per finding ARN).</summary>
     public async Task<long> StoredFindingsAsync()
     {
         var server = await Redis.ServerAsync();
         long n = 0;
-        await foreach (var _ in server.KeysAsync(pattern: Prefix + "f:*", pageSize: 5000))
+        await foreach (var _ in server.KeysAsync(pattern: Prefix + "{*}f:*", pageSize: 5000))
         {
             n++;
         }
         return n;
     }
 
-    public async Task<bool> IsStoredAsync(string arn) => await (await DbAsync()).KeyExistsAsync(Prefix + "f:" + arn);
+    /// <summary>A finding is kept in its group's partition; the ARN alone does not say which.</summary>
+    public async Task<bool> IsStoredAsync(string arn)
+    {
+        var db = await DbAsync();
+        var found = await Task.WhenAll(Enumerable.Range(0, Keys.Partitions).Select(p => db.KeyExistsAsync(Keys.Finding(p, arn))));
+        return found.Any(f => f);
+    }
 
     /// <summary>Waits until both chat queues are empty and the fake Slack has been quiet for <paramref name="quiet"/>.</summary>
     public async Task<bool> WaitDrainedAsync(TimeSpan timeout, TimeSpan quiet)

@@ -28,7 +28,7 @@ public class SecurityHubIngestPath
             File.ReadAllText(Path.Combine(Paths.Fixtures, "securityhub", "constructed-ocsf-inspector-ec2-cve.json")));
         foreach (var body in new[] { _native, _asff, _ocsf })
         {
-            var (events, errors) = InspectorEventParser.Parse(body);
+            var (events, errors) = InspectorEventParser.Parse(body, DateTimeOffset.UtcNow);
             if (errors.Count > 0 || events[0].Finding is null)
             {
                 throw new InvalidOperationException("Sample does not parse to a finding: " + string.Join("; ", errors));
@@ -40,12 +40,14 @@ public class SecurityHubIngestPath
         Encoding.UTF8.GetBytes(Regex.Replace(File.ReadAllText(Path.Combine(Paths.Fixtures, "securityhub", file)),
             @"\{\s*(\{\{)?<finding content>(\}\})?\s*\}", _ => finding));
 
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
     [Benchmark(Baseline = true, Description = "parse Inspector's own event")]
-    public int Native() => InspectorEventParser.Parse(_native).Events.Count;
+    public int Native() => InspectorEventParser.Parse(_native, Now).Events.Count;
 
     [Benchmark(Description = "parse a Security Hub ASFF event")]
-    public int Asff() => InspectorEventParser.Parse(_asff).Events.Count;
+    public int Asff() => InspectorEventParser.Parse(_asff, Now).Events.Count;
 
     [Benchmark(Description = "parse a Security Hub OCSF event")]
-    public int Ocsf() => InspectorEventParser.Parse(_ocsf).Events.Count;
+    public int Ocsf() => InspectorEventParser.Parse(_ocsf, Now).Events.Count;
 }

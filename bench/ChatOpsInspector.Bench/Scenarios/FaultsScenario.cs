@@ -75,8 +75,7 @@ internal static class FaultsScenario
         var refusedOnce = sender.Traces.Values.Count(t => t.Statuses.Any(s => s is 503 or 0));
         var got503 = sender.Traces.Values.Sum(t => t.Statuses.Count(s => s == 503));
         var finalAccepted = sender.Traces.Values.Count(t => t.Final == 202);
-        var db = await rig.DbAsync();
-        var checks = specs.Select(s => db.KeyExistsAsync(Rig.Prefix + "f:" + Events.Arn(s.FindingId))).ToArray();
+        var checks = specs.Select(s => rig.IsStoredAsync(Events.Arn(s.FindingId))).ToArray();
         var stored = (await Task.WhenAll(checks)).Count(x => x);
         var other = sender.Traces.Values.Count(t => t.Final is not 202);
 
@@ -111,7 +110,7 @@ internal static class FaultsScenario
         var once = groups.Count(g => posts.GetValueOrDefault(g) == 1);
         var twice = groups.Count(g => posts.GetValueOrDefault(g) > 1);
         var db = await rig.DbAsync();
-        var refs = (await Task.WhenAll(groups.Select(g => db.HashExistsAsync(Rig.Prefix + "g:" + g, "card:slack")))).Count(x => x);
+        var refs = (await Task.WhenAll(groups.Select(g => db.HashExistsAsync(Rig.Keys.Group(g), "card:slack")))).Count(x => x);
 
         report.Add("5b findings / groups", $"{result.Count(202):#,0} / {groups.Length}");
         report.Add("5b Slack calls answered 429 or 500", $"{rig.Slack.Injected:#,0} of {rig.Slack.Calls:#,0}");
@@ -144,7 +143,7 @@ internal static class FaultsScenario
         var drained = await rig.WaitDrainedAsync(TimeSpan.FromSeconds(options.Quick ? 90 : 180), TimeSpan.FromSeconds(3));
 
         var db = await rig.DbAsync();
-        var stored = (await Task.WhenAll(specs.Select(s => db.KeyExistsAsync(Rig.Prefix + "f:" + Events.Arn(s.FindingId))))).Count(x => x);
+        var stored = (await Task.WhenAll(specs.Select(s => rig.IsStoredAsync(Events.Arn(s.FindingId))))).Count(x => x);
         var groups = specs.Select(GroupOf).Distinct().ToArray();
         var posts = rig.Slack.CardPosts;
         var missing = groups.Count(g => posts.GetValueOrDefault(g) == 0);

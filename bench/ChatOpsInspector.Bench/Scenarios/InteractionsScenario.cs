@@ -70,7 +70,7 @@ internal static class InteractionsScenario
         var ackedOnce = groupIds.Count(g => perGroup.GetValueOrDefault(g) == 1);
         var ackedTwice = perGroup.Count(g => g.Value > 1);
         var db = await rig.DbAsync();
-        var workflows = await Task.WhenAll(groupIds.Select(g => db.HashGetAsync(Rig.Prefix + "g:" + g, "wf")));
+        var workflows = await Task.WhenAll(groupIds.Select(g => db.HashGetAsync(Rig.Keys.Group(g), "wf")));
         var acknowledgedState = workflows.Count(w => !w.IsNull && w.ToString().Contains("acknowledgedBy", StringComparison.OrdinalIgnoreCase));
 
         report.Add("groups seeded", $"{seeded.Count(202):#,0} ({measuredGroups:#,0} closed loop, {pacedGroups:#,0} paced, {warmGroups} for {warmUp:#,0} warm-up requests)");
@@ -197,8 +197,8 @@ internal static class InteractionsScenario
     public static async Task<IReadOnlyList<Audit>> AuditAsync(Rig rig)
     {
         var db = await rig.DbAsync();
-        var entries = await db.StreamRangeAsync(Rig.Prefix + "audit", "-", "+");
-        return entries.Select(e =>
+        var parts = await Task.WhenAll(Enumerable.Range(0, Rig.Keys.Partitions).Select(p => db.StreamRangeAsync(Rig.Keys.Audit(p), "-", "+")));
+        return parts.SelectMany(p => p).Select(e =>
         {
             using var doc = JsonDocument.Parse(e["r"].ToString());
             string? Field(string name) => doc.RootElement.EnumerateObject()
@@ -215,7 +215,7 @@ internal static class InteractionsScenario
         var stableSince = DateTime.UtcNow;
         while (DateTime.UtcNow < deadline)
         {
-            var length = await db.StreamLengthAsync(Rig.Prefix + "audit");
+            var length = (await Task.WhenAll(Enumerable.Range(0, Rig.Keys.Partitions).Select(p => db.StreamLengthAsync(Rig.Keys.Audit(p))))).Sum();
             if (length != last)
             {
                 last = length;

@@ -35,7 +35,7 @@ internal static class StormScenario
 
         var groupId = GroupIds.For(app, cve);
         var db = await rig.DbAsync();
-        var members = await db.HashLengthAsync(Rig.Prefix + "gm:" + groupId);
+        var members = await db.HashLengthAsync(Rig.Keys.Members(groupId));
         var posts = rig.Slack.CardPosts;
         var updates = rig.Slack.Updates.GetValueOrDefault(groupId);
 

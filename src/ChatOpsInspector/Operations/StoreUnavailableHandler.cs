@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using StackExchange.Redis;
+using ChatOpsInspector.State;
 
 namespace ChatOpsInspector.Operations;
 
@@ -35,8 +35,7 @@ internal sealed partial class StoreUnavailableHandler(IProblemDetailsService pro
         });
     }
 
-    public static bool IsStoreFailure(Exception exception) =>
-        exception is RedisException or TimeoutException || exception.InnerException is RedisException;
+    public static bool IsStoreFailure(Exception exception) => StoreFailures.IsStoreFailure(exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "State store unavailable while serving {Path}: {ErrorType} {Error}")]
     private partial void LogStoreDown(string path, string errorType, string error);

@@ -7,25 +7,20 @@ namespace ChatOpsInspector.State;
 
 /// <summary>
 /// The production store. Multi-key changes run as Lua scripts so they are atomic across replicas;
-/// ingest of a new finding is a single round trip.
+/// ingest of a new finding is a single round trip. Every script and MULTI names all its keys, and
+/// those keys share one hash tag (<see cref="RedisKeys"/>), so the same calls work on a single
+/// Redis and on a Redis Cluster of any size. Reads honour their cancellation token: a chat request
+/// past its deadline stops waiting for Redis and falls back.
 /// </summary>
 internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOptions> options, TimeProvider time)
     : IAlertStore, IWorkQueue, IAuditLog, IKeyValueStore
 {
-    private readonly string _p = options.Value.KeyPrefix;
     private readonly StateOptions _options = options.Value;
+    private readonly RedisKeys _keys = new(options.Value);
 
     private IDatabase Db => redis.GetDatabase();
 
-    private RedisKey Key(string part) => _p + part;
-    private RedisKey GroupKey(string id) => _p + "g:" + id;
-    private RedisKey MembersKey(string id) => _p + "gm:" + id;
-    private RedisKey FindingKey(string arn) => _p + "f:" + arn;
-    private RedisKey OwnerKey(string owner) => _p + "owner:" + owner;
-    private RedisKey QueueKey(string q) => _p + "q:" + q;
-    private RedisKey QueueGenKey(string q) => _p + "qg:" + q;
-    private RedisKey QueuePayloadKey(string q) => _p + "qp:" + q;
-    private RedisKey AuditKey => _p + "audit";
+    internal RedisKeys Keys => _keys;
 
     // Returns 0 duplicate, 1 new, 2 updated. Redis does not roll a script back when a command in it
     // fails, so the two markers that make a redelivery a duplicate (the event id, the finding's
@@ -97,23 +92,8 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         return 0
         """;
 
-    // A group's stamp is its ingest revision and workflow version: nothing else changes what a summary
-    // shows. Group keys are derived from ARGV[1] (the group key prefix) because the ids come from KEYS[1].
-    private const string SummariesScript = """
-        local out = {}
-        for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-          local f = redis.call('HMGET', ARGV[1] .. id, 'sum', 'sumstamp', 'rev', 'ver')
-          table.insert(out, id)
-          if f[1] and f[2] == (f[3] or '0') .. ':' .. (f[4] or '0') then
-            table.insert(out, f[1])
-          else
-            table.insert(out, '')
-          end
-        end
-        return out
-        """;
-
-    // Only onto a group that still exists, so an expired group is not brought back as a stub.
+    // A summary is kept with the group's stamp (ingest revision and workflow version: nothing else
+    // changes what a summary shows) and only onto a group that still exists, so an expired group is not brought back as a stub.
     private const string SaveSummaryScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then
           redis.call('HSET', KEYS[1], 'sum', ARGV[1], 'sumstamp', ARGV[2])
@@ -152,19 +132,28 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         return now
         """;
 
+    // Writes one short-lived key through a script, as ingest does: an ACL user without scripting or
+    // write rights on the prefix, or a shard that cannot take writes, fails here as ingest would.
+    private const string ProbeScript = """
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000)
+        return 1
+        """;
+
     public async Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken)
     {
         var member = record.Member;
+        var partition = _keys.PartitionOf(record.GroupId);
+        var queue = _keys.QueuePartition(Queues.Groups, partition);
         RedisKey[] keys =
         [
-            Key("evt:" + (record.EventId ?? "")),
-            FindingKey(member.FindingArn),
-            GroupKey(record.GroupId),
-            MembersKey(record.GroupId),
-            OwnerKey(record.Meta.Owner),
-            Key("owners"),
-            QueueKey(Queues.Groups),
-            QueueGenKey(Queues.Groups),
+            _keys.Event(partition, record.EventId ?? ""),
+            _keys.Finding(partition, member.FindingArn),
+            _keys.Group(record.GroupId),
+            _keys.Members(record.GroupId),
+            _keys.OwnerIndex(partition, record.Meta.Owner),
+            _keys.Owners(partition),
+            queue.Due,
+            queue.Generation,
         ];
         RedisValue[] args =
         [
@@ -187,11 +176,11 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     public async Task<AlertGroup?> GetGroupAsync(string groupId, CancellationToken cancellationToken)
     {
         var batch = Db.CreateBatch();
-        var groupTask = batch.HashGetAllAsync(GroupKey(groupId));
-        var membersTask = batch.HashValuesAsync(MembersKey(groupId));
+        var groupTask = batch.HashGetAllAsync(_keys.Group(groupId));
+        var membersTask = batch.HashValuesAsync(_keys.Members(groupId));
         batch.Execute();
-        var fields = (await groupTask).ToDictionary(e => e.Name.ToString(), e => e.Value);
-        var members = await membersTask;
+        var fields = (await groupTask.WaitAsync(cancellationToken)).ToDictionary(e => e.Name.ToString(), e => e.Value);
+        var members = await membersTask.WaitAsync(cancellationToken);
         if (!fields.TryGetValue("meta", out var metaJson))
         {
             return null;
@@ -218,47 +207,88 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
     }
 
     public void RememberSummary(AlertGroup group) =>
-        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [GroupKey(group.Id)], [StateJson.Write(GroupSummary.Of(group)), group.Stamp], CommandFlags.FireAndForget);
+        _ = Db.ScriptEvaluateAsync(SaveSummaryScript, [_keys.Group(group.Id)], [StateJson.Write(GroupSummary.Of(group)), group.Stamp], CommandFlags.FireAndForget);
 
     private static T Read<T>(RedisValue json) => StateJson.Read<T>(((ReadOnlyMemory<byte>)json).Span);
 
+    /// <summary>
+    /// Two round trips whatever the cluster: the owner's index in every partition, then the summary
+    /// fields of every group found. A group that has expired is dropped from the index on the way.
+    /// </summary>
     public async Task<IReadOnlyList<SavedSummary>> SavedSummariesAsync(string owner, CancellationToken cancellationToken)
     {
-        var rows = (RedisResult[])(await Db.ScriptEvaluateAsync(SummariesScript, [OwnerKey(owner)], [_p + "g:"]))!;
-        var saved = new SavedSummary[rows.Length / 2];
-        for (var i = 0; i < saved.Length; i++)
+        var ids = await PartitionIdsAsync(owner, cancellationToken);
+        var db = Db;
+        var reads = ids.Select(e => db.HashGetAsync(_keys.Group(e.Id), SummaryFields)).ToArray();
+        await Task.WhenAll(reads).WaitAsync(cancellationToken);
+        var saved = new List<SavedSummary>(ids.Count);
+        for (var i = 0; i < reads.Length; i++)
         {
-            var json = (RedisValue)rows[2 * i + 1];
-            saved[i] = new SavedSummary(rows[2 * i].ToString(), json.IsNullOrEmpty ? null : Read<GroupSummary>(json));
+            var f = reads[i].Result;
+            var (partition, id) = ids[i];
+            if (f[2].IsNull && f[3].IsNull)
+            {
+                // Ingest sets rev and ver on every group: neither means the group expired.
+                _ = db.SetRemoveAsync(_keys.OwnerIndex(partition, owner), id, CommandFlags.FireAndForget);
+                continue;
+            }
+            var current = f[1] == (f[2].IsNull ? "0" : f[2].ToString()) + ":" + (f[3].IsNull ? "0" : f[3].ToString());
+            saved.Add(new SavedSummary(id, !f[0].IsNullOrEmpty && current ? Read<GroupSummary>(f[0]) : null));
         }
         return saved;
     }
 
-    public async Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken) =>
-        (await Db.SetMembersAsync(OwnerKey(owner))).Select(v => v.ToString()).ToArray();
+    private static readonly RedisValue[] SummaryFields = ["sum", "sumstamp", "rev", "ver"];
 
-    public async Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken) =>
-        (await Db.SetMembersAsync(Key("owners"))).Select(v => v.ToString()).ToArray();
+    private async Task<List<(int Partition, string Id)>> PartitionIdsAsync(string owner, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var reads = Enumerable.Range(0, _keys.Partitions).Select(p => db.SetMembersAsync(_keys.OwnerIndex(p, owner))).ToArray();
+        await Task.WhenAll(reads).WaitAsync(cancellationToken);
+        var ids = new List<(int, string)>();
+        for (var p = 0; p < reads.Length; p++)
+        {
+            ids.AddRange(reads[p].Result.Select(v => (p, v.ToString())));
+        }
+        return ids;
+    }
+
+    public async Task<IReadOnlyList<string>> GroupIdsAsync(string owner, CancellationToken cancellationToken) =>
+        (await PartitionIdsAsync(owner, cancellationToken)).Select(e => e.Id).ToArray();
+
+    public async Task<IReadOnlyList<string>> OwnersAsync(CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var reads = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => db.SetMembersAsync(_keys.Owners(p)))).WaitAsync(cancellationToken);
+        return reads.SelectMany(r => r).Select(v => v.ToString()).Distinct(StringComparer.Ordinal).ToArray();
+    }
 
     public async Task<bool> TryUpdateWorkflowAsync(string groupId, long expectedVersion, WorkflowState next, AuditRecord audit, CancellationToken cancellationToken)
     {
         var ttl = next.State == GroupState.Resolved ? _options.ClosedGroupTtlDays * 86400 : 0;
         var result = (int)await Db.ScriptEvaluateAsync(
             WorkflowScript,
-            [GroupKey(groupId), MembersKey(groupId), AuditKey],
+            [_keys.Group(groupId), _keys.Members(groupId), _keys.Audit(_keys.PartitionOf(groupId))],
             [expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl]);
         return result == 1;
     }
 
     public Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken) =>
-        Db.HashSetAsync(GroupKey(groupId), "card:" + card.Platform, StateJson.Write(card));
+        Db.HashSetAsync(_keys.Group(groupId), "card:" + card.Platform, StateJson.Write(card));
 
+    /// <summary>A finding lives in its group's partition, which the ARN alone does not tell: ask them all at once.</summary>
     public async Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken)
     {
-        var value = await Db.HashGetAsync(FindingKey(findingArn), "g");
+        var db = Db;
+        var reads = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => db.HashGetAsync(_keys.Finding(p, findingArn), "g"))).WaitAsync(cancellationToken);
+        var value = reads.FirstOrDefault(v => !v.IsNull);
         return value.IsNull ? null : value.ToString();
     }
 
+    /// <summary>
+    /// Ready when every partition takes a scripted write, as ingest needs: a lost shard, a cluster
+    /// that is down, or an ACL user without scripting or write rights all make this false.
+    /// </summary>
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
         if (!redis.IsConnected)
@@ -267,37 +297,74 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         }
         try
         {
-            await Db.PingAsync();
+            var db = Db;
+            var stamp = time.GetUtcNow().ToUnixTimeMilliseconds();
+            await Task.WhenAll(Enumerable.Range(0, _keys.Partitions)
+                .Select(p => db.ScriptEvaluateAsync(ProbeScript, [_keys.Probe(p)], [stamp]))).WaitAsync(cancellationToken);
             return true;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (StoreFailures.IsStoreFailure(ex))
         {
+            LastProbeFailure = ex;
             return false;
         }
     }
 
+    /// <summary>Why the last readiness probe failed, for the readiness log line.</summary>
+    internal Exception? LastProbeFailure { get; private set; }
+
     public async Task TouchAsync(string queue, string id, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
+        var keys = _keys.Queue(queue, id);
         var tx = Db.CreateTransaction();
-        _ = tx.SortedSetAddAsync(QueueKey(queue), id, dueAt.ToUnixTimeMilliseconds(), SortedSetWhen.NotExists);
-        _ = tx.HashIncrementAsync(QueueGenKey(queue), id);
+        _ = tx.SortedSetAddAsync(keys.Due, id, dueAt.ToUnixTimeMilliseconds(), SortedSetWhen.NotExists);
+        _ = tx.HashIncrementAsync(keys.Generation, id);
         await tx.ExecuteAsync();
     }
 
     public async Task EnqueueAsync(string queue, string id, string payload, DateTimeOffset dueAt, CancellationToken cancellationToken)
     {
+        var keys = _keys.Queue(queue, id);
         var tx = Db.CreateTransaction();
-        _ = tx.HashSetAsync(QueuePayloadKey(queue), id, payload);
-        _ = tx.HashIncrementAsync(QueueGenKey(queue), id);
-        _ = tx.SortedSetAddAsync(QueueKey(queue), id, dueAt.ToUnixTimeMilliseconds());
+        _ = tx.HashSetAsync(keys.Payload, id, payload);
+        _ = tx.HashIncrementAsync(keys.Generation, id);
+        _ = tx.SortedSetAddAsync(keys.Due, id, dueAt.ToUnixTimeMilliseconds());
         await tx.ExecuteAsync();
     }
 
     public async Task<IReadOnlyList<WorkItem>> ClaimAsync(string queue, int max, TimeSpan lease, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (!RedisKeys.IsPartitioned(queue))
+        {
+            return await ClaimFromAsync(_keys.QueueOf(queue), max, lease, now);
+        }
+        // First how much is due in each partition, then claims spread over those with work, all sent
+        // at once: two round trips, and never more than max items leased.
+        var db = Db;
+        var due = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions)
+            .Select(p => db.SortedSetLengthAsync(_keys.QueuePartition(queue, p).Due, double.NegativeInfinity, now.ToUnixTimeMilliseconds())));
+        var start = Random.Shared.Next(_keys.Partitions);
+        var claims = new List<Task<List<WorkItem>>>();
+        var left = max;
+        for (var i = 0; i < due.Length && left > 0; i++)
+        {
+            var p = (start + i) % due.Length;
+            if (due[p] == 0)
+            {
+                continue;
+            }
+            var take = (int)Math.Min(left, due[p]);
+            left -= take;
+            claims.Add(ClaimFromAsync(_keys.QueuePartition(queue, p), take, lease, now));
+        }
+        return (await Task.WhenAll(claims)).SelectMany(c => c).ToArray();
+    }
+
+    private async Task<List<WorkItem>> ClaimFromAsync(RedisKeys.QueueKeys keys, int max, TimeSpan lease, DateTimeOffset now)
+    {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
             ClaimScript,
-            [QueueKey(queue), QueueGenKey(queue), QueuePayloadKey(queue)],
+            [keys.Due, keys.Generation, keys.Payload],
             [now.ToUnixTimeMilliseconds(), max, (now + lease).ToUnixTimeMilliseconds()]))!;
         var items = new List<WorkItem>(result.Length / 4);
         for (var i = 0; i + 3 < result.Length; i += 4)
@@ -312,37 +379,58 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         return items;
     }
 
-    public Task CompleteAsync(string queue, WorkItem item, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Db.ScriptEvaluateAsync(
+    public Task CompleteAsync(string queue, WorkItem item, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var keys = _keys.Queue(queue, item.Id);
+        return Db.ScriptEvaluateAsync(
             CompleteScript,
-            [QueueKey(queue), QueueGenKey(queue), QueuePayloadKey(queue)],
+            [keys.Due, keys.Generation, keys.Payload],
             [item.Id, item.Generation, now.ToUnixTimeMilliseconds()]);
+    }
 
     public Task RescheduleAsync(string queue, WorkItem item, DateTimeOffset dueAt, CancellationToken cancellationToken) =>
-        Db.SortedSetAddAsync(QueueKey(queue), item.Id, dueAt.ToUnixTimeMilliseconds(), SortedSetWhen.Exists);
+        Db.SortedSetAddAsync(_keys.Queue(queue, item.Id).Due, item.Id, dueAt.ToUnixTimeMilliseconds(), SortedSetWhen.Exists);
 
     public async Task RemoveAsync(string queue, string id, CancellationToken cancellationToken)
     {
+        var keys = _keys.Queue(queue, id);
         var tx = Db.CreateTransaction();
-        _ = tx.SortedSetRemoveAsync(QueueKey(queue), id);
-        _ = tx.HashDeleteAsync(QueueGenKey(queue), id);
-        _ = tx.HashDeleteAsync(QueuePayloadKey(queue), id);
+        _ = tx.SortedSetRemoveAsync(keys.Due, id);
+        _ = tx.HashDeleteAsync(keys.Generation, id);
+        _ = tx.HashDeleteAsync(keys.Payload, id);
         await tx.ExecuteAsync();
     }
 
-    public Task<long> CountAsync(string queue, CancellationToken cancellationToken) => Db.SortedSetLengthAsync(QueueKey(queue));
+    public async Task<long> CountAsync(string queue, CancellationToken cancellationToken)
+    {
+        if (!RedisKeys.IsPartitioned(queue))
+        {
+            return await Db.SortedSetLengthAsync(_keys.QueueOf(queue).Due).WaitAsync(cancellationToken);
+        }
+        var db = Db;
+        var counts = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => db.SortedSetLengthAsync(_keys.QueuePartition(queue, p).Due))).WaitAsync(cancellationToken);
+        return counts.Sum();
+    }
 
+    /// <summary>A record of a group goes with that group's audit part; others go by actor.</summary>
     public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
-        Db.StreamAddAsync(AuditKey, "r", StateJson.Write(record));
+        Db.StreamAddAsync(_keys.Audit(_keys.PartitionOf(record.GroupId ?? record.ActorId)), "r", StateJson.Write(record));
 
+    /// <summary>Each partition's stream read in turn, then merged by the record's own time.</summary>
     public async Task<IReadOnlyList<AuditRecord>> ReadAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
+    {
+        var parts = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => ReadPartitionAsync(_keys.Audit(p), from, to, max, cancellationToken)));
+        return parts.SelectMany(r => r).OrderBy(r => r.At).Take(max).ToArray();
+    }
+
+    private async Task<List<AuditRecord>> ReadPartitionAsync(RedisKey stream, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
     {
         // Stream ids carry Redis's clock, records carry ours; filter on the record's own time.
         var records = new List<AuditRecord>();
         RedisValue start = "-";
         while (records.Count < max)
         {
-            var page = await Db.StreamRangeAsync(AuditKey, start, "+", count: 1000);
+            var page = await Db.StreamRangeAsync(stream, start, "+", count: 1000).WaitAsync(cancellationToken);
             if (page.Length == 0)
             {
                 break;
@@ -366,25 +454,25 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
 
     public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        var value = await Db.StringGetAsync(Key("kv:" + key));
+        var value = await Db.StringGetAsync(_keys.Value(key)).WaitAsync(cancellationToken);
         return value.IsNull ? null : value.ToString();
     }
 
     public Task SetAsync(string key, string value, TimeSpan? ttl, CancellationToken cancellationToken) =>
         ttl is { } t
-            ? Db.StringSetAsync(Key("kv:" + key), value, t)
-            : Db.StringSetAsync(Key("kv:" + key), value);
+            ? Db.StringSetAsync(_keys.Value(key), value, t)
+            : Db.StringSetAsync(_keys.Value(key), value);
 
     public Task<bool> TrySetIfAbsentAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken) =>
-        Db.StringSetAsync(Key("kv:" + key), value, ttl, When.NotExists);
+        Db.StringSetAsync(_keys.Value(key), value, ttl, When.NotExists);
 
-    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => Db.KeyDeleteAsync(Key("kv:" + key));
+    public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => Db.KeyDeleteAsync(_keys.Value(key));
 
     public async Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var slot = (long)await Db.ScriptEvaluateAsync(
             ReserveSlotScript,
-            [Key("kv:rate:" + resource), Key("kv:slot:" + resource + ":" + holder)],
+            [_keys.RateState(resource), _keys.RateHeld(resource, holder)],
             [now.ToUnixTimeMilliseconds(), (long)interval.TotalMilliseconds]);
         return DateTimeOffset.FromUnixTimeMilliseconds(slot);
     }

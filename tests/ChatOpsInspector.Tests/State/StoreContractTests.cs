@@ -287,15 +287,93 @@ public sealed class InMemoryStoreContractTests : StoreContractTests
         Task.FromResult<object>(new InMemoryStore(Time, Options.Create(new StateOptions())));
 }
 
-public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTests, IClassFixture<RedisServer>
+/// <summary>The contract on a single Redis.</summary>
+public sealed class RedisStoreContractTests(RedisServer redis) : RedisBackedStoreContractTests, IClassFixture<RedisServer>
+{
+    protected override string ConnectionString => redis.ConnectionString;
+}
+
+/// <summary>
+/// The same contract, unchanged, on a real three-master Redis Cluster: every script, MULTI and batch
+/// keeps to one slot (a cross-slot call fails there with CROSSSLOT), and an owner's keys are spread.
+/// </summary>
+public sealed class ClusterStoreContractTests(RedisCluster cluster) : RedisBackedStoreContractTests, IClassFixture<RedisCluster>
+{
+    protected override string ConnectionString => cluster.ConnectionString;
+
+    [Fact]
+    public async Task KeysOfTwentyOwnersAreSpreadOverAllThreeShards()
+    {
+        var shards = new HashSet<int>();
+        var owners = Enumerable.Range(1, 20).Select(i => "owner" + i).ToArray();
+        foreach (var owner in owners)
+        {
+            for (var g = 0; g < 5; g++)
+            {
+                var group = owner + "-g" + g;
+                Assert.Equal(IngestOutcome.New, await Alerts.IngestAsync(Record("arn:" + group, group: group, owner: owner, eventId: "e:" + group), default));
+                shards.Add(await cluster.PortOfAsync(Connection, Store.Keys.Group(group)));
+            }
+        }
+        Assert.Equal(cluster.Ports.Order(), shards.Order());
+        // And the owner-wide reads, which span partitions, still see everything.
+        Assert.Equal(owners.Order(), (await Alerts.OwnersAsync(default)).Order());
+        Assert.Equal(5, (await Alerts.GroupIdsAsync("owner7", default)).Count);
+        Assert.Equal(5, (await Summaries.SummariesAsync("owner7", default)).Count);
+        Assert.Equal(100, await Queue.CountAsync(Queues.Groups, default));
+        Assert.Equal(100, (await Queue.ClaimAsync(Queues.Groups, 500, TimeSpan.FromSeconds(30), Time.GetUtcNow(), default)).Count);
+        Assert.Equal("owner3-g2", await Alerts.GroupOfFindingAsync("arn:owner3-g2", default));
+    }
+
+    [Fact]
+    public async Task APrefixWithItsOwnHashTagDoesNotPutEveryKeyOnOneShard()
+    {
+        var tagged = "{" + RedisServer.UniquePrefix().TrimEnd(':') + "}:";
+        var store = new RedisStore(Connection, Options.Create(new StateOptions { KeyPrefix = tagged }), Time);
+        var shards = new HashSet<int>();
+        for (var g = 0; g < 30; g++)
+        {
+            Assert.Equal(IngestOutcome.New, await store.IngestAsync(Record("arn:" + g, group: "grp" + g), default));
+            var key = store.Keys.Group("grp" + g);
+            Assert.StartsWith(tagged.Trim('{', '}').Replace("}", "", StringComparison.Ordinal), key.ToString(), StringComparison.Ordinal);
+            shards.Add(await cluster.PortOfAsync(Connection, key));
+        }
+        Assert.Equal(3, shards.Count);
+        Assert.Equal(30, (await store.GroupIdsAsync("payments", default)).Count);
+    }
+
+    [Fact]
+    public async Task AClaimTakesAtMostTheRequestedNumberAcrossPartitions()
+    {
+        for (var g = 0; g < 40; g++)
+        {
+            await Alerts.IngestAsync(Record("arn:" + g, group: "grp" + g), default);
+        }
+        var first = await Queue.ClaimAsync(Queues.Groups, 7, TimeSpan.FromSeconds(30), Time.GetUtcNow(), default);
+        Assert.Equal(7, first.Count);
+        var rest = await Queue.ClaimAsync(Queues.Groups, 100, TimeSpan.FromSeconds(30), Time.GetUtcNow(), default);
+        Assert.Equal(33, rest.Count);
+        Assert.Empty(first.Select(i => i.Id).Intersect(rest.Select(i => i.Id)));
+    }
+}
+
+/// <summary>What holds for the Redis store beyond the shared contract, on any Redis topology.</summary>
+public abstract class RedisBackedStoreContractTests : StoreContractTests
 {
     private ConnectionMultiplexer? _connection;
     private readonly string _prefix = RedisServer.UniquePrefix();
 
+    protected abstract string ConnectionString { get; }
+
+    private protected ConnectionMultiplexer Connection => _connection!;
+
+    private protected RedisStore Store { get; private set; } = null!;
+
     private protected override async Task<object> CreateStoreAsync()
     {
-        _connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        return new RedisStore(_connection, Options.Create(new StateOptions { KeyPrefix = _prefix }), Time);
+        _connection = await ConnectionMultiplexer.ConnectAsync(ConnectionString);
+        Store = new RedisStore(_connection, Options.Create(new StateOptions { KeyPrefix = _prefix }), Time);
+        return Store;
     }
 
     public override async Task DisposeAsync()
@@ -311,7 +389,7 @@ public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTe
     {
         await Alerts.IngestAsync(Record("arn:1"), default);
         var db = _connection!.GetDatabase();
-        RedisKey key = _prefix + "g:g000000001";
+        var key = Store.Keys.Group("g000000001");
         Assert.Equal(GroupState.New, Assert.Single(await Summaries.SummariesAsync("payments", default)).State);
         await TestApp.Eventually(async () => await db.HashExistsAsync(key, "sum"), "summary saved");
 
@@ -341,7 +419,7 @@ public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTe
         await Alerts.IngestAsync(Record("arn:1"), default);
         await Alerts.IngestAsync(Record("arn:2", resource: "i-2"), default);
         var db = _connection!.GetDatabase();
-        RedisKey key = _prefix + "g:g000000001";
+        var key = Store.Keys.Group("g000000001");
         var group = (await Alerts.GetGroupAsync("g000000001", default))!;
         Assert.Equal("2:0", group.Stamp);
         Alerts.RememberSummary(group);
@@ -355,7 +433,7 @@ public sealed class RedisStoreContractTests(RedisServer redis) : StoreContractTe
         var group = (await Alerts.GetGroupAsync("g000000001", default))!;
         var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "resolved", ActorPlatform = "system", ActorId = "s", ActorName = "s" };
         Assert.True(await Alerts.TryUpdateWorkflowAsync(group.Id, group.Version, group.Workflow with { State = GroupState.Resolved }, audit, default));
-        RedisKey key = _prefix + "g:g000000001";
+        var key = Store.Keys.Group("g000000001");
         var ttl = await _connection!.GetDatabase().KeyTimeToLiveAsync(key);
         Assert.NotNull(ttl);
         Assert.True(ttl > TimeSpan.FromDays(80));
