@@ -1,7 +1,6 @@
 using System.Net;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -68,7 +67,7 @@ public sealed class LocalDevelopmentAuthTests : IAsyncLifetime
     public async Task InDevelopmentATokenlessActivityFromANonLoopbackAddressIsRefused()
     {
         // Kestrel sees the connection's remote address; the filter sets it as a router or NAT would present a remote caller.
-        await using var app = new TestApp(LocalSettings(), services: s => s.AddSingleton<IStartupFilter>(new RemoteAddress(IPAddress.Parse("203.0.113.7"))), environment: "Development");
+        await using var app = new TestApp(LocalSettings(), services: s => s.AddSingleton<IStartupFilter>(new RemoteAddressFilter(IPAddress.Parse("203.0.113.7"))), environment: "Development");
 
         var response = await BotFramework.SendAsync(app, _bf.BotAddedToTeam(), token: null);
 
@@ -138,18 +137,5 @@ public sealed class LocalDevelopmentAuthTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.DoesNotContain(app.Services.GetServices<IChatAdapter>(), a => a.Platform == "teams");
-    }
-
-    private sealed class RemoteAddress(IPAddress address) : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                context.Connection.RemoteIpAddress = address;
-                return nextMiddleware(context);
-            });
-            next(app);
-        };
     }
 }
