@@ -14,7 +14,11 @@ internal static class SlackExtensions
     {
         builder.Services.AddOptions<SlackOptions>().BindConfiguration(SlackOptions.Section)
             .Validate(o => o.ApiBaseUrl.IsAbsoluteUri && o.ApiBaseUrl.Scheme is "https" or "http", "Slack:ApiBaseUrl must be an absolute http(s) URL.")
-            .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(o.SigningSecret), "Slack:SigningSecret is required when Slack:BotToken is set.")
+            .Validate(o => !o.Enabled || o.SocketMode || !string.IsNullOrWhiteSpace(o.SigningSecret), "Slack:SigningSecret is required when Slack:BotToken is set (or Slack:AppToken, for Socket Mode).")
+            .Validate(o => !o.SocketMode || (o.AppToken!.StartsWith("xapp-", StringComparison.Ordinal) && o.Enabled),
+                "Slack:AppToken must be an app-level token (xapp-…) and needs Slack:BotToken (xoxb-…) to post.")
+            .Validate(o => o.SocketModeConnections is >= 1 and <= 10, "Slack:SocketModeConnections must be between 1 and 10.")
+            .Validate(o => o.SocketModeBackoff > TimeSpan.Zero && o.SocketModeMaxBackoff >= o.SocketModeBackoff, "Slack:SocketModeBackoff must be positive and at most Slack:SocketModeMaxBackoff.")
             .Validate(o => o.SignatureTolerance > TimeSpan.Zero && o.SignatureTolerance <= TimeSpan.FromMinutes(5), "Slack:SignatureTolerance must be positive and at most 5 minutes.")
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Slack:MaxBodyBytes must be between 1 byte and 16 MiB.")
             .Validate(o => o.ResponseUrlHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown), "Slack:ResponseUrlHosts must be host names.")
@@ -39,6 +43,10 @@ internal static class SlackExtensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{SlackOptions.Section}:{nameof(SlackOptions.BotToken)}"]))
         {
             builder.Services.AddSingleton<IChatAdapter, SlackChatAdapter>();
+        }
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{SlackOptions.Section}:{nameof(SlackOptions.AppToken)}"]))
+        {
+            builder.Services.AddHostedService<SlackSocketMode>();
         }
         return builder;
     }

@@ -14,6 +14,22 @@ internal sealed class SlackOptions
     public Uri ApiBaseUrl { get; set; } = new("https://slack.com/api/");
 
     /// <summary>
+    /// App-level token (<c>xapp-…</c>, scope connections:write). Set: Socket Mode — the bot opens WebSockets
+    /// to Slack through <c>apps.connections.open</c> and needs no public URL; the HTTP endpoints stay.
+    /// </summary>
+    public string? AppToken { get; set; }
+
+    /// <summary>Socket Mode connections kept open at once (Slack allows up to 10; several survive a refresh without a gap).</summary>
+    public int SocketModeConnections { get; set; } = 2;
+
+    /// <summary>First wait before reconnecting after a dropped connection; doubles up to <see cref="SocketModeMaxBackoff"/>.</summary>
+    public TimeSpan SocketModeBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan SocketModeMaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool SocketMode => !string.IsNullOrWhiteSpace(AppToken);
+
+    /// <summary>
     /// Hosts that <c>response_url</c>s may point at; empty means Slack's own, <c>hooks.slack.com</c>.
     /// Only https, except for loopback hosts (tests, local fakes).
     /// </summary>

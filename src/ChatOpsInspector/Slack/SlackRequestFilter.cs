@@ -18,6 +18,11 @@ internal sealed partial class SlackRequestFilter(
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (SlackSocketMode.IsSocketModeRequest(http))
+        {
+            // Arrived over the Socket Mode connection that the app token opened: there is no signature to check.
+            return await next(context);
+        }
         var settings = options.CurrentValue;
         var (body, tooLarge) = await RequestBody.ReadAsync(http, settings.MaxBodyBytes, http.RequestAborted);
         if (tooLarge)
@@ -44,6 +49,7 @@ internal sealed partial class SlackRequestFilter(
 
     /// <summary>The verified raw body; only set once the signature checked out.</summary>
     public static byte[] VerifiedBody(HttpContext context) =>
+        SlackSocketMode.SocketModeBody(context) ??
         context.Items[BodyKey] as byte[] ?? throw new InvalidOperationException("Slack endpoint mapped without SlackRequestFilter.");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused unsigned or stale Slack request to {Path}")]

@@ -27,6 +27,7 @@ internal sealed partial class ConnectorClient(
     IHttpClientFactory httpClients,
     BotTokenProvider tokens,
     ServiceUrlPolicy policy,
+    LocalDevelopmentAuth local,
     ILogger<ConnectorClient> logger)
 {
     public const string HttpClientName = "teams-connector";
@@ -82,7 +83,7 @@ internal sealed partial class ConnectorClient(
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(cancellationToken));
+            await AuthorizeAsync(request, serviceUrl, cancellationToken);
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -112,7 +113,7 @@ internal sealed partial class ConnectorClient(
             for (var attempt = 0; ; attempt++)
             {
                 using var request = new HttpRequestMessage(method, url) { Content = JsonContent.Create(body, type) };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(cancellationToken));
+                await AuthorizeAsync(request, serviceUrl, cancellationToken);
                 using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
                 if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
                 {
@@ -140,6 +141,15 @@ internal sealed partial class ConnectorClient(
         {
             LogCallError(method.Method, url.Host, ex.GetType().Name);
             return new ConnectorResult(null, "network: " + ex.GetType().Name);
+        }
+    }
+
+    /// <summary>The bot's token, except for a local development connector, which gets none (there is no app id to get one for).</summary>
+    private async Task AuthorizeAsync(HttpRequestMessage request, string serviceUrl, CancellationToken cancellationToken)
+    {
+        if (!local.IsLoopbackConnector(serviceUrl))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(cancellationToken));
         }
     }
 

@@ -6,7 +6,7 @@ namespace ChatOpsInspector.Teams;
 /// Decides which Bot Connector service URLs may receive the bot's token. The service URL arrives in
 /// each activity, so without this check anyone who can get an activity accepted could harvest tokens.
 /// </summary>
-internal sealed class ServiceUrlPolicy(IOptions<TeamsOptions> options)
+internal sealed class ServiceUrlPolicy(IOptions<TeamsOptions> options, LocalDevelopmentAuth? local = null)
 {
     /// <summary>Public cloud, GCC, GCC High and DoD connector hosts.</summary>
     public static readonly IReadOnlyList<string> Defaults =
@@ -22,6 +22,10 @@ internal sealed class ServiceUrlPolicy(IOptions<TeamsOptions> options)
 
     public bool IsAllowed(string? serviceUrl)
     {
+        if (local?.IsLoopbackConnector(serviceUrl) == true)
+        {
+            return true;
+        }
         if (!Uri.TryCreate(serviceUrl, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.UserInfo))
         {
             return false;

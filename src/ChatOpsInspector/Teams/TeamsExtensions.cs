@@ -6,12 +6,14 @@ namespace ChatOpsInspector.Teams;
 
 internal static class TeamsExtensions
 {
-    /// <summary>Teams over the Bot Framework. The chat adapter is registered only when Teams:AppId is set.</summary>
+    /// <summary>Teams over the Bot Framework. The chat adapter is registered only when Teams:AppId is set, or in local development mode.</summary>
     public static IHostApplicationBuilder AddTeams(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<TeamsOptions>().BindConfiguration(TeamsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TeamsOptions>, TeamsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<TeamsOptions>, LocalDevelopmentValidator>();
+        services.AddSingleton<LocalDevelopmentAuth>();
         services.AddHttpClient(ConnectorClient.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
         services.AddHttpClient(BotTokenProvider.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
         services.AddSingleton<ServiceUrlPolicy>();
@@ -28,7 +30,8 @@ internal static class TeamsExtensions
         services.AddSingleton<TeamsActivityHandler>();
         services.AddSingleton<TeamsMessageQueue>();
 
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{TeamsOptions.Section}:{nameof(TeamsOptions.AppId)}"]))
+        var teams = builder.Configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new TeamsOptions();
+        if (teams.IsConfigured || LocalDevelopmentAuth.IsEnabled(teams, builder.Environment))
         {
             services.AddSingleton<TeamsChatAdapter>();
             services.AddSingleton<IChatAdapter>(sp => sp.GetRequiredService<TeamsChatAdapter>());

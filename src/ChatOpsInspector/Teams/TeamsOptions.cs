@@ -38,6 +38,12 @@ internal sealed class TeamsOptions
 
     public long MaxBodyBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// Development only, with <see cref="AppId"/> empty: accept activities without a token from loopback
+    /// callers and answer their loopback connector without one (Agents Playground). Refused at start elsewhere.
+    /// </summary>
+    public bool LocalDevelopment { get; set; }
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AppId);
 }
 

@@ -21,9 +21,12 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly string _environment;
 
-    public TestApp(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <param name="environment">The host environment (Development, Production…); Testing unless a test is about it.</param>
+    public TestApp(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing")
     {
+        _environment = environment;
         _settings = new Dictionary<string, string?>
         {
             ["Ingest:ApiKey"] = ApiKey,
@@ -47,7 +50,7 @@ public sealed class TestApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         // UseSetting (not ConfigureAppConfiguration) so Program sees the values while it registers services.
         foreach (var (key, value) in _settings)
         {

@@ -31,6 +31,9 @@ public sealed class SlackFake : IAsyncDisposable
     /// <summary>When each API call arrived, to check that retries waited.</summary>
     public ConcurrentQueue<(string Method, DateTimeOffset At)> Arrivals { get; } = new();
 
+    /// <summary>What apps.connections.open hands out (Socket Mode); null: the call fails as for a bot token.</summary>
+    public Func<string>? SocketUrl { get; set; }
+
     public static async Task<SlackFake> StartAsync()
     {
         var fake = new SlackFake();
@@ -100,6 +103,7 @@ public sealed class SlackFake : IAsyncDisposable
             "chat.postEphemeral" => new() { ["ok"] = true, ["message_ts"] = ts },
             "views.open" => new() { ["ok"] = true, ["view"] = new JsonObject { ["id"] = "V" + ts.Replace(".", "", StringComparison.Ordinal) } },
             "users.info" => UserInfo(body),
+            "apps.connections.open" when SocketUrl is { } socketUrl => new() { ["ok"] = true, ["url"] = socketUrl() },
             _ => new() { ["ok"] = false, ["error"] = "unknown_method" },
         };
         return Results.Text(answer.ToJsonString(), "application/json; charset=utf-8");

@@ -27,8 +27,8 @@ public class SlackManifestTests
         return JsonSchema.FromFile(Path.Combine(dir, "manifest.schema.json"), options);
     });
 
-    private static JsonNode Manifest() =>
-        FromYaml(File.ReadAllText(Path.Combine(Fixtures.FindSolutionDir(), "manifests", "slack", "app-manifest.yaml")));
+    private static JsonNode Manifest(string file = "app-manifest.yaml") =>
+        FromYaml(File.ReadAllText(Path.Combine(Fixtures.FindSolutionDir(), "manifests", "slack", file)));
 
     private static EvaluationResults Validate(JsonNode manifest) =>
         Schema.Value.Evaluate(JsonDocument.Parse(manifest.ToJsonString()).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
@@ -41,6 +41,22 @@ public class SlackManifestTests
     {
         var results = Validate(Manifest());
         Assert.True(results.IsValid, Errors(results));
+    }
+
+    [Fact]
+    public void SocketModeManifestIsValidHasNoRequestUrlsAndTheSameScopesAndFeatures()
+    {
+        var socket = Manifest("app-manifest.socket-mode.yaml");
+        var http = Manifest();
+
+        var results = Validate(socket);
+
+        Assert.True(results.IsValid, Errors(results));
+        Assert.True(socket["settings"]!["socket_mode_enabled"]!.GetValue<bool>());
+        Assert.DoesNotContain("url", socket.ToJsonString(), StringComparison.Ordinal);
+        Assert.True(JsonNode.DeepEquals(http["oauth_config"], socket["oauth_config"]));
+        Assert.Equal(http["settings"]!["event_subscriptions"]!["bot_events"]!.ToJsonString(), socket["settings"]!["event_subscriptions"]!["bot_events"]!.ToJsonString());
+        Assert.Equal(http["features"]!["slash_commands"]![0]!["command"]!.GetValue<string>(), socket["features"]!["slash_commands"]![0]!["command"]!.GetValue<string>());
     }
 
     [Fact]
