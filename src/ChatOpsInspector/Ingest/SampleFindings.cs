@@ -42,7 +42,7 @@ internal static partial class SampleFindings
                 detail: "POST /dev/samples answers callers on this machine only.");
         }
         var body = JsonSerializer.SerializeToUtf8Bytes(Fresh(time.GetUtcNow()), SampleJson.Default.JsonArray);
-        var (events, errors) = InspectorEventParser.Parse(body);
+        var (events, errors) = InspectorEventParser.Parse(body, time.GetUtcNow());
         if (errors.Count > 0)
         {
             // The samples are part of the build; if they no longer parse, the parser changed under them.
