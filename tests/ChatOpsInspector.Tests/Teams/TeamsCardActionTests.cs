@@ -152,8 +152,7 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
     [Fact]
     public async Task CardFromSomethingElseIsABadRequest()
     {
-        var fixture = JsonNode.Parse(Fixtures.Read("teams", "invoke-adaptiveCard-action.teams-net-test.json"))!.AsObject();
-        fixture["serviceUrl"] = _bf.ServiceUrl;
+        var fixture = _bf.Captured("invoke-adaptiveCard-action.teams-net-test.json");
 
         var response = await _bf.SendAsync(_app, fixture);
 
