@@ -15,6 +15,9 @@ internal static class SlackExtensions
         builder.Services.AddOptions<SlackOptions>().BindConfiguration(SlackOptions.Section)
             .Validate(o => o.ApiBaseUrl.IsAbsoluteUri && o.ApiBaseUrl.Scheme is "https" or "http", "Slack:ApiBaseUrl must be an absolute http(s) URL.")
             .Validate(o => !o.Enabled || !string.IsNullOrWhiteSpace(o.SigningSecret), "Slack:SigningSecret is required when Slack:BotToken is set.")
+            .Validate(o => (!o.Enabled && string.IsNullOrWhiteSpace(o.SigningSecret)) || o.TeamIds.Count > 0,
+                "Slack:TeamIds is required when Slack is configured: the workspace id(s) (T…) or Enterprise Grid id (E…) whose people may use the bot.")
+            .Validate(o => o.TeamIds.All(SlackWorkspaces.IsValidId), "Slack:TeamIds entries must be Slack team ids (T…) or Enterprise Grid ids (E…).")
             .Validate(o => o.SignatureTolerance > TimeSpan.Zero && o.SignatureTolerance <= TimeSpan.FromMinutes(5), "Slack:SignatureTolerance must be positive and at most 5 minutes.")
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Slack:MaxBodyBytes must be between 1 byte and 16 MiB.")
             .Validate(o => o.ResponseUrlHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown), "Slack:ResponseUrlHosts must be host names.")

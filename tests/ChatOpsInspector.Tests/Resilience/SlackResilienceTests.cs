@@ -78,7 +78,7 @@ public sealed class SlackResilienceTests(RedisServer redis) : IClassFixture<Redi
         Assert.Equal(HttpStatusCode.Unauthorized, await Send(ack, at: DateTimeOffset.UtcNow.AddMinutes(-10)));
         Assert.Equal(HttpStatusCode.Unauthorized, await Send(ack, at: DateTimeOffset.UtcNow.AddMinutes(10)));
         Assert.Equal(HttpStatusCode.BadRequest, await Send("payload=%7Bnot-json"));
-        Assert.Equal(HttpStatusCode.BadRequest, await Send(SlackSigner.Form(("payload", """{"type":"block_actions","user":"U1","actions":[]}"""))));
+        Assert.Equal(HttpStatusCode.BadRequest, await Send(SlackSigner.Form(("payload", """{"type":"block_actions","team":{"id":"T9TK3CUKW"},"user":"U1","actions":[]}"""))));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await Send("payload=" + new string('a', 300 * 1024)));
         Assert.Equal(HttpStatusCode.OK, await Send(ack));
         Assert.Equal(HttpStatusCode.OK, await Send(ack));

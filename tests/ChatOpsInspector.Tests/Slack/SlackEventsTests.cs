@@ -9,7 +9,7 @@ public class SlackEventsTests(SlackApp slack)
     private static string Mention(string eventId, string text, string ts, string? threadTs = null) => new JsonObject
     {
         ["token"] = "XXYYZZ",
-        ["team_id"] = "T123ABC456",
+        ["team_id"] = SlackApp.TeamId,
         ["api_app_id"] = "A123ABC456",
         ["type"] = "event_callback",
         ["event_id"] = eventId,
