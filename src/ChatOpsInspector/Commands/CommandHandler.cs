@@ -232,9 +232,9 @@ internal sealed class CommandHandler(
     {
         if (person.Id is { } id)
         {
-            return new Actor(caller.Platform, id, person.Name ?? id, person.Email);
+            return new Actor(caller.Platform, id, person.Name ?? id, person.Email, Workspace: caller.Workspace);
         }
-        return person.Email is { } email ? new Actor(caller.Platform, email, email, email) : null;
+        return person.Email is { } email ? new Actor(caller.Platform, email, email, email, Workspace: caller.Workspace) : null;
     }
 
     private CommandReply List(string heading, IReadOnlyList<AlertGroup> groups) =>

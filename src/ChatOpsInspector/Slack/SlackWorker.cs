@@ -113,8 +113,8 @@ internal sealed partial class SlackWorker(
             {
                 return null;
             }
-            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
-            var assignee = job.AssigneeId is null ? null : await users.ActorAsync(job.AssigneeId, null, null, cancellationToken);
+            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
+            var assignee = job.AssigneeId is null ? null : await users.ActorAsync(job.AssigneeId, null, null, job.TeamId, cancellationToken);
             var result = await triage.ExecuteAsync(new TriageRequest(job.GroupId, action.Value, actor)
             {
                 Assignee = assignee,
@@ -135,7 +135,7 @@ internal sealed partial class SlackWorker(
             return await ReplyAsync(job, SlackReplies.Ephemeral(job.Outcome), cancellationToken);
         }
         var command = CommandParser.Parse(job.Text);
-        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
+        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
         var reply = await commands.HandleAsync(command, actor, cancellationToken);
         var message = SlackReplies.Message(reply, time.GetUtcNow());
         var retry = await ReplyAsync(job, message, cancellationToken);
@@ -154,7 +154,7 @@ internal sealed partial class SlackWorker(
         if (text is null)
         {
             var command = CommandParser.Parse(job.Text);
-            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
+            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
             var reply = await commands.HandleAsync(command, actor, cancellationToken);
             text = SlackReplies.Text(reply);
             blocks = SlackReplies.Blocks(reply, time.GetUtcNow());

@@ -1,3 +1,5 @@
+using ChatOpsInspector.Access;
+
 namespace ChatOpsInspector.Workflow;
 
 internal static class WorkflowExtensions
@@ -5,6 +7,8 @@ internal static class WorkflowExtensions
     /// <summary>Triage actions, remediation (suppress, patch, isolate) and their timed steps.</summary>
     public static IHostApplicationBuilder AddWorkflow(this IHostApplicationBuilder builder)
     {
+        // Who is who and who may act: the workflow's rules are written in those terms.
+        builder.AddAccess();
         builder.Services.AddSingleton<WorkflowReconciler>();
         builder.Services.AddSingleton<WorkflowTransitions>();
         builder.Services.AddSingleton<TriagePermissions>();
