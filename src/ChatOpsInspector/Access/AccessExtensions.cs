@@ -13,6 +13,7 @@ internal static class AccessExtensions
         builder.Services.AddOptions<AccessOptions>().BindConfiguration(AccessOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AccessOptions>, AccessOptionsValidator>();
         builder.Services.AddSingleton<PeopleDirectory>();
+        builder.Services.AddSingleton<AccessPolicy>();
         return builder;
     }
 }

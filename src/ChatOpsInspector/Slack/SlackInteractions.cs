@@ -114,10 +114,15 @@ internal sealed partial class SlackInteractions(
             await NoticeAsync(job, $"No alert group '{job.GroupId}'. It may have expired; try /vulns show CVE-….", cancellationToken);
             return;
         }
+        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
+        if (!triage.MaySee(actor, group))
+        {
+            await NoticeAsync(job, TriageService.NotVisible, cancellationToken);
+            return;
+        }
         if (action == CardAction.Suppress)
         {
             var route = router.FindOwner(group.Owner) ?? router.DefaultOwner;
-            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
             if (!triage.IsAllowed(CardAction.Suppress, actor, route))
             {
                 await NoticeAsync(job, $"Only the suppressors of {route.Owner} or the security team may suppress. Ask one of them, or request a patch instead.", cancellationToken);

@@ -151,6 +151,7 @@ internal sealed partial class SlackWorker(
         }
         var text = job.Outcome;
         JsonArray? blocks = null;
+        var share = false;
         if (text is null)
         {
             var command = CommandParser.Parse(job.Text);
@@ -158,12 +159,16 @@ internal sealed partial class SlackWorker(
             var reply = await commands.HandleAsync(command, actor, cancellationToken);
             text = SlackReplies.Text(reply);
             blocks = SlackReplies.Blocks(reply, time.GetUtcNow());
+            share = reply.Share;
             if (command.ChangesState)
             {
                 job = job with { Outcome = text };
             }
         }
-        var result = await slack.PostMessageAsync(job.ChannelId, text, blocks, job.ThreadTs, cancellationToken);
+        // Answers are private, as for the slash command, unless --share was asked and is allowed here.
+        var result = share
+            ? await slack.PostMessageAsync(job.ChannelId, text, blocks, job.ThreadTs, cancellationToken)
+            : await slack.PostEphemeralAsync(job.ChannelId, job.UserId, text, blocks, cancellationToken, job.ThreadTs);
         return Retryable(result, job);
     }
 

@@ -55,6 +55,8 @@ public sealed class SlackApp : IAsyncLifetime
         ["Routing:Default:Owner"] = "security",
         ["Routing:Default:SlackChannel"] = DefaultChannel,
         ["Routing:Default:Suppressors:0"] = SecurityLeadId,
+        // Alice, who most tests act as, is on the security team, which sees every owner's alerts.
+        ["Routing:Default:Members:0"] = "UALICE0001",
         ["Routing:Rules:0:Tags:app"] = "payments",
         ["Routing:Rules:0:Target:Owner"] = "payments",
         ["Routing:Rules:0:Target:SlackChannel"] = PaymentsChannel,

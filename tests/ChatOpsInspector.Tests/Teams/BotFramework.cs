@@ -163,7 +163,7 @@ public sealed class BotFramework : IAsyncDisposable
             ["Routing:Default:Suppressors:0"] = SuppressorAad,
             ["Routing:Default:Suppressors:1"] = "sec-lead@example.com",
             ["Routing:Default:Approvers:0"] = ApproverAad,
-            ["Routing:Default:Members:0"] = "ana@example.com",
+            ["Routing:Default:Members:0"] = $"{MemberAad}, ana@example.com",
         };
         foreach (var (k, v) in more ?? [])
         {
