@@ -68,6 +68,9 @@ public sealed class SlackResilienceTests(RedisServer redis) : IClassFixture<Redi
         payload["actions"]![0]!["action_id"] = "ack";
         payload["actions"]![0]!["value"] = group;
         payload["response_url"] = slack.NewResponseUrl();
+        // Pressed on the card in the owner's channel, where its alerts may be acted on.
+        payload["channel"]!["id"] = SlackApp.PaymentsChannel;
+        payload["container"]!["channel_id"] = SlackApp.PaymentsChannel;
         var ack = SlackSigner.Form(("payload", payload.ToJsonString()));
         const string form = "application/x-www-form-urlencoded";
 
