@@ -40,6 +40,7 @@ internal sealed class Rig : IAsyncDisposable
             ["Ingest:ApiKey"] = ApiKey,
             ["Slack:BotToken"] = "xoxb-bench-token",
             ["Slack:SigningSecret"] = SlackSigner.Secret,
+            ["Slack:TeamIds:0"] = "T0BENCH",
             ["Slack:ApiBaseUrl"] = Slack.ApiBaseUrl,
             ["Slack:ResponseUrlHosts:0"] = "127.0.0.1",
             ["Aws:Region"] = "eu-central-1",

@@ -181,8 +181,9 @@ internal static class InteractionsScenario
             ["token"] = "legacy-verification-token-unused",
             ["team_id"] = "T0BENCH",
             ["team_domain"] = "bench",
-            ["channel_id"] = "C0COMMANDS",
-            ["channel_name"] = "security",
+            // Typed in the owner's own channel, where its alerts may be seen (Access section).
+            ["channel_id"] = Events.ChannelOf(text),
+            ["channel_name"] = text,
             ["user_id"] = user,
             ["user_name"] = user.ToLowerInvariant(),
             ["command"] = "/vulns",

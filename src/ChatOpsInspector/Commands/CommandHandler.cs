@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ChatOpsInspector.Access;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Routing;
@@ -19,6 +20,9 @@ internal sealed record CommandReply
     public bool Share { get; init; }
     public bool IsError { get; init; }
 
+    /// <summary>The owners whose alerts the reply shows: sharing it is only allowed where all of them may be seen.</summary>
+    public IReadOnlyCollection<string> Owners { get; init; } = [];
+
     public static CommandReply Error(string text) => new() { Text = text, IsError = true };
 }
 
@@ -29,6 +33,7 @@ internal sealed class CommandHandler(
     FindingRouter router,
     TriageService triage,
     ICoverageSource coverage,
+    AccessPolicy access,
     TimeProvider time)
 {
     public const int MaxCards = 10;
@@ -55,31 +60,44 @@ internal sealed class CommandHandler(
         {
             CommandKind.Help => new CommandReply { Text = HelpText },
             CommandKind.Invalid => CommandReply.Error($"{command.Error} Usage: {Prefix} {command.Usage}. Try {Prefix} help."),
-            CommandKind.Owner => await OwnerAsync(command.Owner!, cancellationToken),
+            CommandKind.Owner => await OwnerAsync(command.Owner!, actor, cancellationToken),
             CommandKind.Mine => await MineAsync(actor, cancellationToken),
-            CommandKind.Show => await ShowAsync(command.Target!, cancellationToken),
-            CommandKind.Sla => await SlaAsync(command.Owner, cancellationToken),
-            CommandKind.Stats => await StatsAsync(command.Owner, cancellationToken),
-            CommandKind.Coverage => await CoverageAsync(command.Owner, cancellationToken),
+            CommandKind.Show => await ShowAsync(command.Target!, actor, cancellationToken),
+            CommandKind.Sla => await SlaAsync(command.Owner, actor, cancellationToken),
+            CommandKind.Stats => await StatsAsync(command.Owner, actor, cancellationToken),
+            CommandKind.Coverage => await CoverageAsync(command.Owner, actor, cancellationToken),
             CommandKind.Acknowledge or CommandKind.Assign or CommandKind.Suppress or CommandKind.RequestPatch =>
                 await TriageAsync(command, actor, cancellationToken),
             _ => CommandReply.Error($"Try {Prefix} help."),
         };
-        // Errors stay private whatever was asked: nobody wants their typo shared.
-        return reply with { Share = command.Share && !reply.IsError };
+        // Errors stay private whatever was asked: nobody wants their typo shared. Alerts are shared only
+        // where their owners' alerts may be seen, so --share cannot carry them into another team's channel.
+        if (!command.Share || reply.IsError)
+        {
+            return reply with { Share = false };
+        }
+        if (reply.Owners.All(o => access.MayShareIn(actor.Channel, o)))
+        {
+            return reply with { Share = true };
+        }
+        return reply with
+        {
+            Share = false,
+            Text = reply.Text + "\n(Answered only to you: alerts are shared only in their owner's channels.)",
+        };
     }
 
-    private async Task<CommandReply> OwnerAsync(string owner, CancellationToken cancellationToken)
+    private async Task<CommandReply> OwnerAsync(string owner, Actor actor, CancellationToken cancellationToken)
     {
-        var known = await KnownOwnerAsync(owner, cancellationToken);
+        var known = await VisibleOwnerAsync(owner, actor, cancellationToken);
         if (known is null)
         {
-            return UnknownOwner(owner, await AllOwnersAsync(cancellationToken));
+            return UnknownOwner(owner);
         }
         var open = await queries.OpenGroupsAsync(known, MaxCards, cancellationToken);
         if (open.Total == 0)
         {
-            return new CommandReply { Text = $"{known} has no open alerts." };
+            return new CommandReply { Text = $"{known} has no open alerts.", Owners = [known] };
         }
         return List($"{known}: {Count(open.Total, "open alert")}, worst first.", open);
     }
@@ -92,18 +110,18 @@ internal sealed class CommandHandler(
             : List($"{Count(mine.Total, "open alert")} assigned to you.", mine);
     }
 
-    private async Task<CommandReply> ShowAsync(string target, CancellationToken cancellationToken)
+    private async Task<CommandReply> ShowAsync(string target, Actor actor, CancellationToken cancellationToken)
     {
-        var found = await queries.FindAsync(target, cancellationToken);
+        var found = Visible(await queries.FindAsync(target, cancellationToken), actor);
         return found.Count == 0
             ? CommandReply.Error($"No alert matches {target}. Use the id shown on a card, or a CVE id.")
             : List(found.Count == 1 ? $"{found[0].VulnerabilityId} for {found[0].Owner}:" : $"{target}: {Count(found.Count, "alert")}.", found);
     }
 
     // /vulns sla and /vulns stats read the same SlaReport as reminders and digests, so the figures agree.
-    private async Task<CommandReply> SlaAsync(string? owner, CancellationToken cancellationToken)
+    private async Task<CommandReply> SlaAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {
-        var (groups, error) = await ScopeAsync(owner, cancellationToken);
+        var (groups, error) = await ScopeAsync(owner, actor, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -112,16 +130,16 @@ internal sealed class CommandHandler(
         var scope = owner is null ? "All applications" : (groups.Count > 0 ? groups[0].Owner : owner);
         if (report.Overdue.Count + report.DueSoon.Count == 0)
         {
-            return new CommandReply { Text = $"{scope}: nothing is past its SLA or due within 24 h." };
+            return new CommandReply { Text = $"{scope}: nothing is past its SLA or due within 24 h.", Owners = OwnersOf(groups, owner) };
         }
         var byId = groups.ToDictionary(g => g.Id);
         var due = report.Overdue.Concat(report.DueSoon).Select(i => byId[i.GroupId]).ToArray();
         return List($"{scope}: {report.Overdue.Count} past SLA, {report.DueSoon.Count} due within 24 h.", due);
     }
 
-    private async Task<CommandReply> StatsAsync(string? owner, CancellationToken cancellationToken)
+    private async Task<CommandReply> StatsAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {
-        var (groups, error) = await ScopeAsync(owner, cancellationToken);
+        var (groups, error) = await ScopeAsync(owner, actor, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -147,18 +165,20 @@ internal sealed class CommandHandler(
                     .Append(Format(o.MeanTimeToFix));
             }
         }
-        return new CommandReply { Text = text.ToString() };
+        return new CommandReply { Text = text.ToString(), Owners = OwnersOf(groups, owner) };
     }
 
-    private async Task<CommandReply> CoverageAsync(string? owner, CancellationToken cancellationToken)
+    private async Task<CommandReply> CoverageAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {
         if (!coverage.IsConfigured)
         {
             return new CommandReply { Text = "Coverage is not configured: the bot has no Inspector2 access to list coverage yet." };
         }
-        if (owner is not null && await KnownOwnerAsync(owner, cancellationToken) is null)
+        // Coverage of every account is the security team's view.
+        var scopeOwner = owner is null ? router.DefaultOwner.Owner : await VisibleOwnerAsync(owner, actor, cancellationToken);
+        if (scopeOwner is null || !access.MaySee(actor, scopeOwner))
         {
-            return UnknownOwner(owner, await AllOwnersAsync(cancellationToken));
+            return UnknownOwner(owner ?? "");
         }
         IReadOnlyList<CoverageGap> gaps;
         try
@@ -173,9 +193,10 @@ internal sealed class CommandHandler(
         var scope = owner ?? "All accounts";
         if (gaps.Count == 0)
         {
-            return new CommandReply { Text = $"{scope}: Inspector scans every resource it knows about." };
+            return new CommandReply { Text = $"{scope}: Inspector scans every resource it knows about.", Owners = [scopeOwner] };
         }
         var text = new StringBuilder($"{scope}: {Count(gaps.Count, "resource")} not scanned.");
+        IReadOnlyCollection<string> coverageOwners = [scopeOwner];
         foreach (var gap in gaps.Take(15))
         {
             text.Append('\n').Append("• ").Append(gap.ResourceType).Append(' ').Append(gap.ResourceId)
@@ -185,12 +206,12 @@ internal sealed class CommandHandler(
         {
             text.Append("\n+").Append(gaps.Count - 15).Append(" more");
         }
-        return new CommandReply { Text = text.ToString() };
+        return new CommandReply { Text = text.ToString(), Owners = coverageOwners };
     }
 
     private async Task<CommandReply> TriageAsync(ParsedCommand command, Actor actor, CancellationToken cancellationToken)
     {
-        var found = await queries.FindAsync(command.Target!, cancellationToken);
+        var found = Visible(await queries.FindAsync(command.Target!, cancellationToken), actor);
         var open = found.Where(g => g.Workflow.State != GroupState.Resolved).ToArray();
         if (found.Count == 0)
         {
@@ -232,9 +253,9 @@ internal sealed class CommandHandler(
     {
         if (person.Id is { } id)
         {
-            return new Actor(caller.Platform, id, person.Name ?? id, person.Email);
+            return new Actor(caller.Platform, id, person.Name ?? id, person.Email, Workspace: caller.Workspace);
         }
-        return person.Email is { } email ? new Actor(caller.Platform, email, email, email) : null;
+        return person.Email is { } email ? new Actor(caller.Platform, email, email, email, Workspace: caller.Workspace) : null;
     }
 
     private CommandReply List(string heading, IReadOnlyList<AlertGroup> groups) =>
@@ -246,20 +267,35 @@ internal sealed class CommandHandler(
         var text = page.Total > page.First.Count
             ? $"{heading} Showing the first {page.First.Count}; {page.Total - page.First.Count} more — narrow it with {Prefix} show ID."
             : heading;
-        return new CommandReply { Text = text, Cards = page.First.Select(g => AlertCardBuilder.Build(g, now)).ToArray() };
+        return new CommandReply
+        {
+            Text = text,
+            Cards = page.First.Select(g => AlertCardBuilder.Build(g, now)).ToArray(),
+            Owners = page.First.Select(g => g.Owner).ToHashSet(StringComparer.OrdinalIgnoreCase),
+        };
     }
 
-    private async Task<(IReadOnlyList<AlertGroup> Groups, CommandReply? Error)> ScopeAsync(string? owner, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<AlertGroup> Groups, CommandReply? Error)> ScopeAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {
         if (owner is null)
         {
-            return (await queries.AllGroupsAsync(cancellationToken), null);
+            return (Visible(await queries.AllGroupsAsync(cancellationToken), actor), null);
         }
-        var known = await KnownOwnerAsync(owner, cancellationToken);
+        var known = await VisibleOwnerAsync(owner, actor, cancellationToken);
         return known is null
-            ? ([], UnknownOwner(owner, await AllOwnersAsync(cancellationToken)))
+            ? ([], UnknownOwner(owner))
             : (await queries.GroupsAsync(known, cancellationToken), null);
     }
+
+    /// <summary>The owner's name if it exists and the actor may see its alerts; null alike for unknown and hidden owners.</summary>
+    private async Task<string?> VisibleOwnerAsync(string owner, Actor actor, CancellationToken cancellationToken) =>
+        await KnownOwnerAsync(owner, cancellationToken) is { } known && access.MaySee(actor, known) ? known : null;
+
+    private IReadOnlyList<AlertGroup> Visible(IReadOnlyList<AlertGroup> groups, Actor actor) =>
+        access.IsOpen ? groups : groups.Where(g => access.MaySee(actor, g.Owner)).ToArray();
+
+    private static IReadOnlyCollection<string> OwnersOf(IReadOnlyList<AlertGroup> groups, string? owner) =>
+        owner is not null && groups.Count == 0 ? [owner] : groups.Select(g => g.Owner).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The owner's name as configured or stored, matched case-insensitively.</summary>
     private async Task<string?> KnownOwnerAsync(string owner, CancellationToken cancellationToken) =>
@@ -270,8 +306,9 @@ internal sealed class CommandHandler(
         router.Owners.Select(o => o.Owner).Concat(await store.OwnersAsync(cancellationToken))
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToArray();
 
-    private static CommandReply UnknownOwner(string owner, IReadOnlyList<string> known) => CommandReply.Error(
-        $"I don't know an application called {owner}. Known: {(known.Count == 0 ? "none yet" : string.Join(", ", known.Take(30)))}. Usage: {Prefix} NAME");
+    /// <summary>The same answer for an owner that does not exist and one the asker may not see; it names no other owner.</summary>
+    private static CommandReply UnknownOwner(string owner) => CommandReply.Error(
+        $"I don't know an application called {owner} that you may see. Usage: {Prefix} NAME");
 
     private static string Format(TimeSpan? span) => span is { } s ? AlertCardBuilder.FormatDuration(s) : "n/a";
 

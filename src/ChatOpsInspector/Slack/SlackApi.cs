@@ -38,6 +38,7 @@ internal static partial class SlackApi
             Kind = SlackJobKind.Command,
             UserId = userId,
             UserName = form.Field("user_name"),
+            TeamId = form.Field("team_id"),
             ChannelId = form.Field("channel_id"),
             ResponseUrl = form.Field("response_url"),
             Text = form.Field("text") ?? "",
@@ -104,6 +105,7 @@ internal static partial class SlackApi
         {
             Kind = SlackJobKind.Mention,
             UserId = user,
+            TeamId = evt["user_team"].Str() ?? payload["team_id"].Str(),
             ChannelId = channel,
             ThreadTs = evt["thread_ts"].Str() ?? evt["ts"].Str(),
             Text = CommandTextOfMention(evt["text"].Str()),

@@ -48,9 +48,13 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
             ["blocks"] = blocks,
         }, cancellationToken);
 
-    public Task<SlackApiResult> PostEphemeralAsync(string channel, string user, string text, JsonArray? blocks, CancellationToken cancellationToken)
+    public Task<SlackApiResult> PostEphemeralAsync(string channel, string user, string text, JsonArray? blocks, CancellationToken cancellationToken, string? threadTs = null)
     {
         var body = new JsonObject { ["channel"] = channel, ["user"] = user, ["text"] = text };
+        if (threadTs is not null)
+        {
+            body["thread_ts"] = threadTs;
+        }
         if (blocks is not null)
         {
             body["blocks"] = blocks;

@@ -19,6 +19,9 @@ internal static class SlackExtensions
                 "Slack:AppToken must be an app-level token (xapp-…) and needs Slack:BotToken (xoxb-…) to post.")
             .Validate(o => o.SocketModeConnections is >= 1 and <= 10, "Slack:SocketModeConnections must be between 1 and 10.")
             .Validate(o => o.SocketModeBackoff > TimeSpan.Zero && o.SocketModeMaxBackoff >= o.SocketModeBackoff, "Slack:SocketModeBackoff must be positive and at most Slack:SocketModeMaxBackoff.")
+            .Validate(o => (!o.Enabled && string.IsNullOrWhiteSpace(o.SigningSecret)) || o.TeamIds.Count > 0,
+                "Slack:TeamIds is required when Slack is configured: the workspace id(s) (T…) or Enterprise Grid id (E…) whose people may use the bot.")
+            .Validate(o => o.TeamIds.All(SlackWorkspaces.IsValidId), "Slack:TeamIds entries must be Slack team ids (T…) or Enterprise Grid ids (E…).")
             .Validate(o => o.SignatureTolerance > TimeSpan.Zero && o.SignatureTolerance <= TimeSpan.FromMinutes(5), "Slack:SignatureTolerance must be positive and at most 5 minutes.")
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Slack:MaxBodyBytes must be between 1 byte and 16 MiB.")
             .Validate(o => o.ResponseUrlHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown), "Slack:ResponseUrlHosts must be host names.")

@@ -50,7 +50,11 @@ internal sealed partial class SlackInteractions(
 
     /// <summary>The actor as far as the request says, without a users.info call.</summary>
     public static Actor QuickActor(SlackJob job) =>
-        new(SlackChatAdapter.PlatformKey, job.UserId, job.UserName ?? job.UserId, null, job.ChannelId);
+        new(SlackChatAdapter.PlatformKey, job.UserId, job.UserName ?? job.UserId, null, job.ChannelId, job.TeamId);
+
+    /// <summary>The user's home team when Slack names it (shared channels), else the workspace of the request.</summary>
+    private static string? TeamOf(JsonObject payload) =>
+        payload["user"]?["team_id"].Str() ?? payload["team"]?["id"].Str();
 
     private async Task<IResult> BlockActionsAsync(JsonObject payload, CancellationToken cancellationToken)
     {
@@ -75,6 +79,7 @@ internal sealed partial class SlackInteractions(
             Kind = SlackJobKind.Triage,
             UserId = userId,
             UserName = userName,
+            TeamId = TeamOf(payload),
             ChannelId = channel,
             ResponseUrl = responseUrl,
             GroupId = pressed.GroupId,
@@ -109,10 +114,15 @@ internal sealed partial class SlackInteractions(
             await NoticeAsync(job, $"No alert group '{job.GroupId}'. It may have expired; try /vulns show CVE-….", cancellationToken);
             return;
         }
+        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
+        if (!triage.MaySee(actor, group))
+        {
+            await NoticeAsync(job, TriageService.NotVisible, cancellationToken);
+            return;
+        }
         if (action == CardAction.Suppress)
         {
             var route = router.FindOwner(group.Owner) ?? router.DefaultOwner;
-            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
             if (!triage.IsAllowed(CardAction.Suppress, actor, route))
             {
                 await NoticeAsync(job, $"Only the suppressors of {route.Owner} or the security team may suppress. Ask one of them, or request a patch instead.", cancellationToken);
@@ -153,6 +163,7 @@ internal sealed partial class SlackInteractions(
             Kind = SlackJobKind.Triage,
             UserId = payload["user"]!["id"].Str()!,
             UserName = payload["user"]?["username"].Str() ?? payload["user"]?["name"].Str(),
+            TeamId = TeamOf(payload),
             ChannelId = dialog.ChannelId,
             ResponseUrl = dialog.ResponseUrl,
             GroupId = dialog.GroupId,

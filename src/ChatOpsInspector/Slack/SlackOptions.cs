@@ -11,6 +11,12 @@ internal sealed class SlackOptions
     /// <summary>App signing secret; every request to /api/slack is verified with it. Empty: all are refused.</summary>
     public string? SigningSecret { get; set; }
 
+    /// <summary>
+    /// Workspaces (<c>T…</c>) and Enterprise Grid organisations (<c>E…</c>) whose people may use the bot;
+    /// required with a bot token or signing secret. A request naming any other team is refused (403).
+    /// </summary>
+    public List<string> TeamIds { get; set; } = [];
+
     public Uri ApiBaseUrl { get; set; } = new("https://slack.com/api/");
 
     /// <summary>

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace ChatOpsInspector.Slack;
 
 /// <summary>
-/// Verifies Slack's signature on the raw body before anything parses it, and hands the verified bytes
-/// to the handler. Refusals are 401 with no detail; oversized bodies are 413.
+/// Verifies Slack's signature on the raw body before anything parses it, then that the request comes
+/// from one of <see cref="SlackOptions.TeamIds"/>, and hands the verified bytes to the handler.
+/// Refusals are 401 (signature) or 403 (workspace) with no detail; oversized bodies are 413.
 /// </summary>
 internal sealed partial class SlackRequestFilter(
     IOptionsMonitor<SlackOptions> options,
@@ -43,6 +44,13 @@ internal sealed partial class SlackRequestFilter(
             LogRefused(http.Request.Path);
             return Results.Unauthorized();
         }
+        if (SlackWorkspaces.Named(http.Request.Path.Value ?? "", body ?? []) is { } named
+            && !SlackWorkspaces.IsAllowed(named.Teams, named.Enterprises, settings.TeamIds))
+        {
+            AppMetrics.EventsRejected.WithLabels("slack_workspace").Inc();
+            LogForeignWorkspace(http.Request.Path, string.Join(",", named.Teams.Concat(named.Enterprises)));
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
         http.Items[BodyKey] = body;
         return await next(context);
     }
@@ -51,6 +59,9 @@ internal sealed partial class SlackRequestFilter(
     public static byte[] VerifiedBody(HttpContext context) =>
         SlackSocketMode.SocketModeBody(context) ??
         context.Items[BodyKey] as byte[] ?? throw new InvalidOperationException("Slack endpoint mapped without SlackRequestFilter.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused Slack request to {Path} from workspace(s) {Teams} not in Slack:TeamIds")]
+    private partial void LogForeignWorkspace(string path, string teams);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused unsigned or stale Slack request to {Path}")]
     private partial void LogRefused(string path);

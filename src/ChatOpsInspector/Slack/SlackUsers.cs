@@ -12,10 +12,10 @@ internal sealed class SlackUsers(SlackApiClient slack, IKeyValueStore values)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromHours(1);
 
-    public async Task<Actor> ActorAsync(string userId, string? knownName, string? channel, CancellationToken cancellationToken)
+    public async Task<Actor> ActorAsync(string userId, string? knownName, string? channel, string? teamId, CancellationToken cancellationToken)
     {
         var user = await LookupAsync(userId, cancellationToken);
-        return new Actor(SlackChatAdapter.PlatformKey, userId, user?.Name ?? knownName ?? userId, user?.Email, channel);
+        return new Actor(SlackChatAdapter.PlatformKey, userId, user?.Name ?? knownName ?? userId, user?.Email, channel, teamId);
     }
 
     private async Task<SlackUser?> LookupAsync(string userId, CancellationToken cancellationToken)

@@ -25,6 +25,9 @@ internal sealed record SlackJob
     public required SlackJobKind Kind { get; init; }
     public required string UserId { get; init; }
     public string? UserName { get; init; }
+
+    /// <summary>The Slack workspace (team id) the request came from; part of the actor's identity.</summary>
+    public string? TeamId { get; init; }
     public string? ChannelId { get; init; }
     public string? ResponseUrl { get; init; }
     public string? ThreadTs { get; init; }

@@ -128,8 +128,8 @@ internal sealed partial class SlackWorker(
         {
             return null;
         }
-        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
-        var assignee = job.AssigneeId is null ? null : await users.ActorAsync(job.AssigneeId, null, null, cancellationToken);
+        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
+        var assignee = job.AssigneeId is null ? null : await users.ActorAsync(job.AssigneeId, null, null, job.TeamId, cancellationToken);
         var result = await triage.ExecuteAsync(new TriageRequest(job.GroupId, action.Value, actor)
         {
             Assignee = assignee,
@@ -148,7 +148,7 @@ internal sealed partial class SlackWorker(
             return await ReplyAsync(job, SlackReplies.Ephemeral(job.Outcome), cancellationToken);
         }
         var command = CommandParser.Parse(job.Text);
-        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
+        var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
         var reply = await commands.HandleAsync(command, actor, cancellationToken);
         var message = SlackReplies.Message(reply, time.GetUtcNow());
         var retry = await ReplyAsync(job, message, cancellationToken);
@@ -164,19 +164,24 @@ internal sealed partial class SlackWorker(
         }
         var text = job.Outcome;
         JsonArray? blocks = null;
+        var share = false;
         if (text is null)
         {
             var command = CommandParser.Parse(job.Text);
-            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, cancellationToken);
+            var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
             var reply = await commands.HandleAsync(command, actor, cancellationToken);
             text = SlackReplies.Text(reply);
             blocks = SlackReplies.Blocks(reply, time.GetUtcNow());
+            share = reply.Share;
             if (command.ChangesState)
             {
                 job = job with { Outcome = text };
             }
         }
-        var result = await slack.PostMessageAsync(job.ChannelId, text, blocks, job.ThreadTs, cancellationToken);
+        // Answers are private, as for the slash command, unless --share was asked and is allowed here.
+        var result = share
+            ? await slack.PostMessageAsync(job.ChannelId, text, blocks, job.ThreadTs, cancellationToken)
+            : await slack.PostEphemeralAsync(job.ChannelId, job.UserId, text, blocks, cancellationToken, job.ThreadTs);
         return Retryable(result, job);
     }
 

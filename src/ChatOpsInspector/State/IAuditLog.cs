@@ -17,6 +17,9 @@ internal sealed record AuditRecord
     public required string ActorPlatform { get; init; }
     public required string ActorId { get; init; }
     public required string ActorName { get; init; }
+
+    /// <summary>The actor's Slack team or Entra tenant: with platform and id, who acted.</summary>
+    public string? ActorWorkspace { get; init; }
     public string? Channel { get; init; }
     public string? GroupId { get; init; }
     public string? Owner { get; init; }

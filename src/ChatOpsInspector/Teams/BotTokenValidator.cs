@@ -8,12 +8,14 @@ using Microsoft.IdentityModel.Tokens;
 namespace ChatOpsInspector.Teams;
 
 /// <summary>What a valid Bot Framework token vouches for.</summary>
-internal sealed record BotIdentity(string? ServiceUrl, string? KeyId, IReadOnlyList<string>? Endorsements);
+internal sealed record BotIdentity(string? ServiceUrl, string KeyId, IReadOnlyList<string> Endorsements);
 
 /// <summary>
 /// Validates the JWT the Bot Connector sends with each activity: signed by a key from the Bot
 /// Framework OpenID metadata, issued by api.botframework.com, for this bot's app id, within its
 /// lifetime. Signing keys are cached and re-read once when a token names a key we have not seen.
+/// As in Bot Builder, a token is only good when its <c>kid</c> names a key of the set and that key
+/// carries endorsements (the channels it may sign for); anything less is refused, never waved through.
 /// </summary>
 internal sealed partial class BotTokenValidator
 {
@@ -67,8 +69,14 @@ internal sealed partial class BotTokenValidator
                 return null;
             }
             var jwt = (JsonWebToken)result.SecurityToken;
+            // IdentityModel tries every key when the kid matches none, so the kid is checked here.
+            if (Endorsements(config, jwt.Kid) is not { Length: > 0 } endorsements)
+            {
+                LogRejected("signing key unknown or without endorsements");
+                return null;
+            }
             var serviceUrl = jwt.TryGetPayloadValue<string>("serviceurl", out var s) ? s : null;
-            return new BotIdentity(serviceUrl, jwt.Kid, Endorsements(config, jwt.Kid));
+            return new BotIdentity(serviceUrl, jwt.Kid, endorsements);
         }
         catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException or ArgumentException or SecurityTokenException)
         {
@@ -121,19 +129,20 @@ internal sealed partial class BotTokenValidator
         return notBefore is not { } nbf || nbf.ToUniversalTime() <= now + parameters.ClockSkew;
     }
 
-    /// <summary>Channels the signing key is endorsed for (the JWKS "endorsements" extension), null when it lists none.</summary>
+    /// <summary>Channels the signing key is endorsed for (the JWKS "endorsements" extension); null for a key not in the set or listing none.</summary>
     private static string[]? Endorsements(OpenIdConnectConfiguration config, string? kid)
     {
-        var key = config.JsonWebKeySet?.Keys.FirstOrDefault(k => k.Kid == kid);
+        var key = string.IsNullOrEmpty(kid) ? null : config.JsonWebKeySet?.Keys.FirstOrDefault(k => string.Equals(k.Kid, kid, StringComparison.Ordinal));
         if (key is null || !key.AdditionalData.TryGetValue("endorsements", out var value) || value is null)
         {
             return null;
         }
         return value switch
         {
-            JsonElement { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().Select(e => e.ToString()).ToArray(),
-            IEnumerable<object> items => items.Select(i => i?.ToString() ?? "").ToArray(),
-            string single => [single],
+            JsonElement { ValueKind: JsonValueKind.Array } array => array.EnumerateArray()
+                .Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).Where(e => e.Length > 0).ToArray(),
+            IEnumerable<object> items => items.OfType<string>().Where(e => e.Length > 0).ToArray(),
+            string { Length: > 0 } single => [single],
             _ => null,
         };
     }

@@ -43,6 +43,10 @@ internal sealed partial class CardActionHandler(
             return BadRequest("This card was not sent by ChatOpsInspector (no groupId in the action data).");
         }
         var group = await store.GetGroupAsync(groupId, cancellationToken);
+        if (group is not null && !triage.MaySee(actor, group))
+        {
+            return Card(AlertCardRenderer.Message("Alert not available", TriageService.NotVisible, isError: true));
+        }
         if (group is null)
         {
             return Card(AlertCardRenderer.Message("Alert not found", $"The alert group {groupId} no longer exists.", isError: true));
@@ -75,7 +79,7 @@ internal sealed partial class CardActionHandler(
         var id = from?.AadObjectId ?? from?.Id;
         return string.IsNullOrWhiteSpace(id)
             ? null
-            : new Actor("teams", id, string.IsNullOrWhiteSpace(from!.Name) ? id : from.Name, Email: null, Channel: activity.Conversation?.Id);
+            : new Actor("teams", id, string.IsNullOrWhiteSpace(from!.Name) ? id : from.Name, Email: null, Channel: activity.Conversation?.Id, Workspace: activity.TenantId);
     }
 
     private (TriageRequest? Request, string? Problem) Request(string groupId, CardAction action, Actor actor, JsonElement data)
@@ -95,7 +99,7 @@ internal sealed partial class CardActionHandler(
                 }
                 var assignee = who == CardViewers.AssignToMe
                     ? actor with { Channel = null }
-                    : new Actor("teams", who, who, Email: who.Contains('@', StringComparison.Ordinal) ? who : null);
+                    : new Actor("teams", who, who, Email: who.Contains('@', StringComparison.Ordinal) ? who : null, Workspace: actor.Workspace);
                 return (request with { Assignee = assignee }, null);
 
             case CardAction.Suppress:

@@ -1,3 +1,4 @@
+using ChatOpsInspector.Access;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Routing;
@@ -44,11 +45,14 @@ internal sealed class CardViewers(TriageService triage, FindingRouter router, Ti
         Today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
     };
 
+    /// <summary>Configured people as Teams can name them: by e-mail, else by Entra object id; Slack-only people are left out.</summary>
     private static AssignChoice[] Assignees(OwnerRoute route) =>
     [
         new(AssignToMe, "Me"),
         .. route.Members.Concat(route.Approvers)
-            .Where(p => !string.IsNullOrWhiteSpace(p))
+            .Select(Person.Parse)
+            .Select(p => p.Emails.Count > 0 ? p.Emails[0] : p.EntraIds.Count > 0 ? p.EntraIds[0] : null)
+            .OfType<string>()
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .Select(p => new AssignChoice(p, p)),
     ];
@@ -57,7 +61,7 @@ internal sealed class CardViewers(TriageService triage, FindingRouter router, Ti
     private string[] RefreshUsers(OwnerRoute route) => route.Approvers
         .Concat(route.Suppressors)
         .Concat(router.DefaultOwner.Suppressors)
-        .Where(p => Guid.TryParse(p, out _))
+        .SelectMany(p => Person.Parse(p).EntraIds)
         .Select(p => "8:orgid:" + p.ToLowerInvariant())
         .Distinct(StringComparer.Ordinal)
         .Take(MaxRefreshUsers)

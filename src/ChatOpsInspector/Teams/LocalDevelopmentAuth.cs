@@ -12,7 +12,7 @@ namespace ChatOpsInspector.Teams;
 internal sealed partial class LocalDevelopmentAuth(IOptions<TeamsOptions> options, IHostEnvironment environment, ILogger<LocalDevelopmentAuth> logger)
 {
     /// <summary>What an accepted header-less loopback activity is vouched for by: nothing but its origin.</summary>
-    private static readonly BotIdentity Anonymous = new(null, null, null);
+    private static readonly BotIdentity Anonymous = new(null, "", []);
 
     // Reverse proxies and tunnels (dev tunnels, ngrok) reach Kestrel from loopback; these headers say the caller is elsewhere.
     private static readonly string[] ProxyHeaders = ["X-Forwarded-For", "Forwarded", "X-Forwarded-Host", "X-Original-For"];

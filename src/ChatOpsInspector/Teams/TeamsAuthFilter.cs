@@ -7,10 +7,10 @@ namespace ChatOpsInspector.Teams;
 
 /// <summary>
 /// Guards <c>/api/messages</c>: a valid Bot Framework token whose <c>serviceurl</c> claim matches the
-/// activity, a signing key endorsed for the activity's channel, and an allowed tenant. The parsed
+/// activity, a <c>msteams</c> activity signed by a key endorsed for Teams, and an allowed tenant. The parsed
 /// activity is handed to the endpoint through <see cref="HttpContext.Items"/>.
 /// </summary>
-internal sealed class TeamsAuthFilter(BotTokenValidator validator, IOptions<TeamsOptions> options, LocalDevelopmentAuth local) : IEndpointFilter
+internal sealed class TeamsAuthFilter(BotTokenValidator validator, IOptions<TeamsOptions> options, LocalDevelopmentAuth localAuth) : IEndpointFilter
 {
     private const string ActivityKey = "teams.activity";
 
@@ -19,7 +19,7 @@ internal sealed class TeamsAuthFilter(BotTokenValidator validator, IOptions<Team
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var identity = local.Identify(http) ?? await validator.ValidateAsync(http.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null, http.RequestAborted);
+        var identity = localAuth.Identify(http) ?? await validator.ValidateAsync(http.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null, http.RequestAborted);
         if (identity is null)
         {
             return Refuse();
@@ -44,18 +44,14 @@ internal sealed class TeamsAuthFilter(BotTokenValidator validator, IOptions<Team
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid activity",
                 detail: "The body must be a Bot Framework activity (a JSON object with a type).");
         }
-        // The token vouches for one connector endpoint; an activity naming another one is not what was signed for.
-        if (!SameServiceUrl(identity.ServiceUrl, activity.ServiceUrl) && !local.Vouches(identity, activity.ServiceUrl))
+        // Local development mode (no token, loopback only) vouches for its own loopback connector; everything
+        // else must be what a Bot Framework token vouches for, from one of our tenants.
+        var local = localAuth.Vouches(identity, activity.ServiceUrl);
+        if (!local && !IsTrusted(identity, activity))
         {
             return Refuse();
         }
-        if (identity.Endorsements is { } endorsed && activity.ChannelId is { Length: > 0 } channel
-            && !endorsed.Contains(channel, StringComparer.OrdinalIgnoreCase))
-        {
-            return Refuse();
-        }
-        var tenants = options.Value.AllowedTenants;
-        if (tenants.Count > 0 && (activity.TenantId is not { } tenant || !tenants.Contains(tenant, StringComparer.OrdinalIgnoreCase)))
+        if (!local && !IsAllowedTenant(activity, options.Value))
         {
             AppMetrics.EventsRejected.WithLabels("teams_tenant").Inc();
             return Results.StatusCode(StatusCodes.Status403Forbidden);
@@ -68,6 +64,29 @@ internal sealed class TeamsAuthFilter(BotTokenValidator validator, IOptions<Team
     {
         AppMetrics.EventsRejected.WithLabels("teams_auth").Inc();
         return Results.Unauthorized();
+    }
+
+    /// <summary>
+    /// What the token vouches for must match the activity, as Bot Builder checks it: the connector
+    /// endpoint it names, and a Teams activity signed by a key endorsed for Teams. Other Bot Framework
+    /// channels (webchat, directline…) and activities that name no channel are not served here.
+    /// </summary>
+    internal static bool IsTrusted(BotIdentity identity, Activity activity) =>
+        SameServiceUrl(identity.ServiceUrl, activity.ServiceUrl)
+        && string.Equals(activity.ChannelId, TeamsOptions.TeamsChannel, StringComparison.Ordinal)
+        && identity.Endorsements.Contains(TeamsOptions.TeamsChannel, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>One tenant, named the same in both places Teams puts it, and one of ours.</summary>
+    internal static bool IsAllowedTenant(Activity activity, TeamsOptions options)
+    {
+        var conversationTenant = activity.Conversation?.TenantId;
+        var channelDataTenant = activity.ChannelData?.Tenant?.Id;
+        if (conversationTenant is not null && channelDataTenant is not null
+            && !string.Equals(conversationTenant, channelDataTenant, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        return options.IsAllowedTenant(conversationTenant ?? channelDataTenant);
     }
 
     internal static bool SameServiceUrl(string? claimed, string? actual) =>

@@ -10,13 +10,19 @@ internal sealed class TeamsOptions
     public const string BotFrameworkIssuer = "https://api.botframework.com";
     public const string BotFrameworkScope = "https://api.botframework.com/.default";
 
+    /// <summary>The only Bot Framework channel <c>/api/messages</c> serves.</summary>
+    public const string TeamsChannel = "msteams";
+
     /// <summary>Microsoft App ID of the Azure Bot. Empty: Teams is off (inbound is refused, nothing is posted).</summary>
     public string? AppId { get; set; }
 
     /// <summary>Client secret of the app registration.</summary>
     public string? AppPassword { get; set; }
 
-    /// <summary>Tenant of a single-tenant bot; empty for multi-tenant (token authority botframework.com).</summary>
+    /// <summary>
+    /// The bot's own tenant: its activities are accepted, and a single-tenant bot gets its tokens from it.
+    /// Empty: token authority botframework.com, and <see cref="AllowedTenants"/> must then name the tenants.
+    /// </summary>
     public string? TenantId { get; set; }
 
     public string OpenIdMetadataUrl { get; set; } = BotFrameworkMetadataUrl;
@@ -30,8 +36,15 @@ internal sealed class TeamsOptions
     /// </summary>
     public List<string> AllowedServiceUrls { get; set; } = [];
 
-    /// <summary>Tenant ids whose activities are accepted. Empty: any tenant.</summary>
+    /// <summary>Further tenant ids whose activities are accepted, besides <see cref="TenantId"/>. Never "any".</summary>
     public List<string> AllowedTenants { get; set; } = [];
+
+    /// <summary>Every tenant whose people may talk to the bot: <see cref="TenantId"/> plus <see cref="AllowedTenants"/>.</summary>
+    public HashSet<string> Tenants() => new[] { TenantId }.Concat(AllowedTenants)
+        .Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t!.Trim())
+        .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    public bool IsAllowedTenant(string? tenant) => tenant is { Length: > 0 } && Tenants().Contains(tenant);
 
     /// <summary>Tolerance for clock differences when checking token lifetimes; at most 5 minutes.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(5);
@@ -59,6 +72,14 @@ internal sealed class TeamsOptionsValidator : IValidateOptions<TeamsOptions>
         if (string.IsNullOrWhiteSpace(options.AppPassword))
         {
             errors.Add("Teams:AppPassword is required when Teams:AppId is set.");
+        }
+        if (options.Tenants().Count == 0)
+        {
+            errors.Add("Teams:TenantId is required when Teams:AppId is set: the bot's own Entra tenant (list partner tenants in Teams:AllowedTenants). Activities from any tenant are never accepted.");
+        }
+        foreach (var tenant in options.Tenants().Where(t => !Guid.TryParse(t, out _)))
+        {
+            errors.Add($"Teams:TenantId / Teams:AllowedTenants entry '{tenant}' is not a tenant id (a GUID).");
         }
         if (!IsSafeEndpoint(options.OpenIdMetadataUrl))
         {

@@ -1,3 +1,4 @@
+using ChatOpsInspector.Access;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Aws;
 using ChatOpsInspector.Cards;
@@ -15,6 +16,7 @@ namespace ChatOpsInspector.Workflow;
 internal sealed partial class PatchWorkflow(
     WorkflowTransitions transitions,
     TriagePermissions permissions,
+    PeopleDirectory people,
     IRunbookClient runbooks,
     IWorkQueue queue,
     ChatOutbox outbox,
@@ -107,7 +109,8 @@ internal sealed partial class PatchWorkflow(
         var expiry = new RemediationJob(RemediationJob.ApprovalExpiry, request.GroupId) { RequestId = requestId };
         await queue.EnqueueAsync(Queues.Remediation, expiry.QueueId, expiry.ToJson(), result.Group!.Workflow.Patch!.ExpiresAt, cancellationToken);
         var route = permissions.RouteOf(result.Group);
-        var approvers = route.Approvers.Where(a => !request.Actor.IsListedIn([a])).ToArray();
+        var approvers = route.Approvers.Select(Person.Parse).Where(p => !p.Names(request.Actor, anyEmail: true))
+            .SelectMany(p => p.Ids).ToArray();
         await outbox.EnqueueThreadNoteAsync(request.GroupId, new ChatNote(
             $"{request.Actor.DisplayName} asks to {(isolate ? "isolate" : "patch")} {online.Count} instance(s) for {result.Group.VulnerabilityId}" +
             (skipped > 0 ? $" ({skipped} not managed by SSM are left out)" : "") +
@@ -131,7 +134,8 @@ internal sealed partial class PatchWorkflow(
             {
                 return Decision.Refuse(permissions.RefusalFor(CardAction.ApprovePatch, route));
             }
-            if (wf.Patch!.RequestedBy.SamePersonAs(request.Actor))
+            // Four eyes across platforms: a Slack and a Teams account of one human are one person.
+            if (people.CouldBeSamePerson(wf.Patch!.RequestedBy, request.Actor))
             {
                 return Decision.Refuse("You requested this; another approver must approve it.");
             }
@@ -193,7 +197,7 @@ internal sealed partial class PatchWorkflow(
                 return Decision.Refuse(refusal);
             }
             var route = permissions.RouteOf(group);
-            var ownRequest = wf.Patch!.RequestedBy.SamePersonAs(request.Actor);
+            var ownRequest = people.CouldBeSamePerson(wf.Patch!.RequestedBy, request.Actor);
             if (!ownRequest && !permissions.IsAllowed(CardAction.RejectPatch, request.Actor, route))
             {
                 return Decision.Refuse(permissions.RefusalFor(CardAction.RejectPatch, route));
@@ -314,7 +318,8 @@ internal sealed partial class PatchWorkflow(
                 ? $"Already approved by {by.DisplayName}."
                 : "There is no patch request waiting for a decision.";
         }
-        if (request.PatchRequestId is { } id && id != patch.Id)
+        // A decision must name the request it decides, so a stale or hand-made button cannot approve a newer one.
+        if (request.PatchRequestId is not { Length: > 0 } id || id != patch.Id)
         {
             return "This card shows an older request; refresh it and decide the current one.";
         }

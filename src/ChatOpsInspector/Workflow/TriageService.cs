@@ -1,3 +1,4 @@
+using ChatOpsInspector.Access;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Routing;
@@ -13,9 +14,26 @@ internal sealed class TriageService(
     WorkflowTransitions transitions,
     SuppressionWorkflow suppressions,
     PatchWorkflow patches,
-    TriagePermissions permissions)
+    TriagePermissions permissions,
+    AccessPolicy access)
 {
-    public Task<TriageResult> ExecuteAsync(TriageRequest request, CancellationToken cancellationToken) => request.Action switch
+    /// <summary>The refusal for alerts the actor may not see: the same whether or not the alert exists.</summary>
+    public const string NotVisible = "There is no such alert that you may see or act on.";
+
+    public async Task<TriageResult> ExecuteAsync(TriageRequest request, CancellationToken cancellationToken)
+    {
+        if (!access.IsOpen && await transitions.GetAsync(request.GroupId, cancellationToken) is { } group
+            && !access.MaySee(request.Actor, group.Owner))
+        {
+            return TriageResult.Refused(NotVisible);
+        }
+        return await RunAsync(request, cancellationToken);
+    }
+
+    /// <summary>True when <paramref name="actor"/> may see (and so act on) <paramref name="group"/> at all.</summary>
+    public bool MaySee(Actor actor, AlertGroup group) => access.MaySee(actor, group.Owner);
+
+    private Task<TriageResult> RunAsync(TriageRequest request, CancellationToken cancellationToken) => request.Action switch
     {
         CardAction.Suppress => suppressions.SuppressAsync(request, cancellationToken),
         CardAction.Unsuppress => suppressions.UnsuppressAsync(request, cancellationToken),

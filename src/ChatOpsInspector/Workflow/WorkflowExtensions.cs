@@ -1,3 +1,4 @@
+using ChatOpsInspector.Access;
 using ChatOpsInspector.Ingest;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,8 @@ internal static class WorkflowExtensions
                 "Audit:ApiKey must differ from Ingest:ApiKey and Ingest:BasicPassword: the EventBridge connection must not be able to read the audit trail.")
             .ValidateOnStart();
         builder.Services.AddSingleton<AuditKeyFilter>();
+        // Who is who and who may act: the workflow's rules are written in those terms.
+        builder.AddAccess();
         builder.Services.AddSingleton<WorkflowReconciler>();
         builder.Services.AddSingleton<WorkflowTransitions>();
         builder.Services.AddSingleton<TriagePermissions>();

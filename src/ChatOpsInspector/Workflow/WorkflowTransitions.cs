@@ -39,6 +39,7 @@ internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, I
                 ActorPlatform = actor.Platform,
                 ActorId = actor.UserId,
                 ActorName = actor.DisplayName,
+                ActorWorkspace = actor.Workspace,
                 Channel = actor.Channel,
                 GroupId = group.Id,
                 Owner = group.Owner,

@@ -17,6 +17,7 @@ public sealed class CommandHandlerApp : IAsyncLifetime
         {
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Suppressors:0"] = "ana@example.com",
+            ["Routing:Default:TeamsChannel"] = "19:channel@thread.tacv2",
         });
         App.Client();
         var response = await App.PostEventsAsync(FindingEvents.Ec2("f-1", cve: "CVE-2099-0001").ToJsonString());
@@ -29,7 +30,8 @@ public sealed class CommandHandlerApp : IAsyncLifetime
 /// <summary>The platform-neutral handler as Teams will call it.</summary>
 public sealed class CommandHandlerTests(CommandHandlerApp fixture) : IClassFixture<CommandHandlerApp>
 {
-    private static readonly Actor Ana = new("teams", "aad-ana", "Ana", "ana@example.com", "19:channel@thread.tacv2");
+    /// <summary>A security-team suppressor listed by e-mail, which her tenant vouches for.</summary>
+    private static readonly Actor Ana = new("teams", "aad-ana", "Ana", "ana@example.com", "19:channel@thread.tacv2", "50612dbb-0237-4969-b378-8d42590f9c00");
     private readonly TestApp _app = fixture.App;
 
     private Task<CommandReply> RunAsync(string text, Actor? actor = null) =>

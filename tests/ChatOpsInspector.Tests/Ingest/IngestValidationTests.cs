@@ -128,7 +128,8 @@ public sealed class IngestValidationTests(RedisServer redis) : IClassFixture<Red
         var second = FindingEvents.Ec2("mid-2", instanceId: "i-0000000000000000b", eventId: "evt-mid-2");
         var batch = $"[{first.ToJsonString()},{second.ToJsonString()}]";
         using var direct = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        var blocker = prefix + "f:" + FindingEvents.Arn("mid-2");
+        var keys = new ChatOpsInspector.State.RedisKeys(new ChatOpsInspector.State.StateOptions { KeyPrefix = prefix });
+        var blocker = keys.Finding(keys.PartitionOf(ChatOpsInspector.Alerts.GroupIds.For("unrouted", "CVE-2024-29069")), FindingEvents.Arn("mid-2"));
         await direct.GetDatabase().StringSetAsync(blocker, "not a hash");
 
         var failed = await app.PostEventsAsync(batch);

@@ -68,6 +68,9 @@ public sealed class SlackResilienceTests(RedisServer redis) : IClassFixture<Redi
         payload["actions"]![0]!["action_id"] = "ack";
         payload["actions"]![0]!["value"] = group;
         payload["response_url"] = slack.NewResponseUrl();
+        // Pressed on the card in the owner's channel, where its alerts may be acted on.
+        payload["channel"]!["id"] = SlackApp.PaymentsChannel;
+        payload["container"]!["channel_id"] = SlackApp.PaymentsChannel;
         var ack = SlackSigner.Form(("payload", payload.ToJsonString()));
         const string form = "application/x-www-form-urlencoded";
 
@@ -78,7 +81,7 @@ public sealed class SlackResilienceTests(RedisServer redis) : IClassFixture<Redi
         Assert.Equal(HttpStatusCode.Unauthorized, await Send(ack, at: DateTimeOffset.UtcNow.AddMinutes(-10)));
         Assert.Equal(HttpStatusCode.Unauthorized, await Send(ack, at: DateTimeOffset.UtcNow.AddMinutes(10)));
         Assert.Equal(HttpStatusCode.BadRequest, await Send("payload=%7Bnot-json"));
-        Assert.Equal(HttpStatusCode.BadRequest, await Send(SlackSigner.Form(("payload", """{"type":"block_actions","user":"U1","actions":[]}"""))));
+        Assert.Equal(HttpStatusCode.BadRequest, await Send(SlackSigner.Form(("payload", """{"type":"block_actions","team":{"id":"T9TK3CUKW"},"user":"U1","actions":[]}"""))));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, await Send("payload=" + new string('a', 300 * 1024)));
         Assert.Equal(HttpStatusCode.OK, await Send(ack));
         Assert.Equal(HttpStatusCode.OK, await Send(ack));

@@ -168,7 +168,7 @@ internal sealed class SlaRig : IAsyncDisposable
     public async Task AcknowledgeAsync(string groupId)
     {
         var result = await _nodes[0].Services.GetRequiredService<TriageService>()
-            .ExecuteAsync(new TriageRequest(groupId, CardAction.Acknowledge, new Actor("slack", "U0DEV", "Dana Dev")), CancellationToken.None);
+            .ExecuteAsync(new TriageRequest(groupId, CardAction.Acknowledge, new Actor("slack", "U0DEV", "Dana Dev", Channel: SecuritySlack)), CancellationToken.None);
         Assert.True(result.Succeeded, result.Message);
     }
 

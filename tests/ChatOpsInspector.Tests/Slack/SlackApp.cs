@@ -25,6 +25,14 @@ public sealed class SlackApp : IAsyncLifetime
     public const string SuppressorEmail = "suppressor@example.com";
     public const string SecurityLeadId = "USECLEAD01";
 
+    /// <summary>The workspaces of the captured payloads: block_actions, slash command and view_submission.</summary>
+    public const string TeamId = "T9TK3CUKW";
+    public const string CommandTeamId = "T0001";
+    public const string DialogTeamId = "T1234567";
+
+    /// <summary>A workspace the bot is not configured for (another organisation's install, a Slack Connect guest's home).</summary>
+    public const string ForeignTeamId = "T0FOREIGN1";
+
     private static int _cve = 10_000;
 
     public RedisServer Redis { get; } = new();
@@ -50,12 +58,17 @@ public sealed class SlackApp : IAsyncLifetime
     {
         ["Slack:BotToken"] = "xoxb-test-token",
         ["Slack:SigningSecret"] = Secret,
+        ["Slack:TeamIds:0"] = TeamId,
+        ["Slack:TeamIds:1"] = CommandTeamId,
+        ["Slack:TeamIds:2"] = DialogTeamId,
         ["Slack:ApiBaseUrl"] = slack.BaseUrl,
         ["Slack:ResponseUrlHosts:0"] = "127.0.0.1",
         ["Slack:WorkPollInterval"] = "00:00:00.050",
         ["Routing:Default:Owner"] = "security",
         ["Routing:Default:SlackChannel"] = DefaultChannel,
         ["Routing:Default:Suppressors:0"] = SecurityLeadId,
+        // Alice, who most tests act as, is on the security team, which sees every owner's alerts.
+        ["Routing:Default:Members:0"] = "UALICE0001",
         ["Routing:Rules:0:Tags:app"] = "payments",
         ["Routing:Rules:0:Target:Owner"] = "payments",
         ["Routing:Rules:0:Target:SlackChannel"] = PaymentsChannel,
@@ -112,12 +125,13 @@ public sealed class SlackApp : IAsyncLifetime
     }
 
     /// <summary>A slash command as Slack posts it; returns the immediate answer and the command's response_url.</summary>
-    public async Task<(HttpResponseMessage Response, JsonObject? Json, string ResponseUrl)> CommandAsync(string text, string userId = "UALICE0001", string userName = "alice")
+    public async Task<(HttpResponseMessage Response, JsonObject? Json, string ResponseUrl)> CommandAsync(
+        string text, string userId = "UALICE0001", string userName = "alice", string teamId = CommandTeamId, string channel = PaymentsChannel)
     {
         var responseUrl = Slack.NewResponseUrl();
         var body = SlackSigner.Form(
-            ("token", "gIkuvaNzQIHg97ATvDxqgjtO"), ("team_id", "T0001"), ("team_domain", "example"),
-            ("channel_id", PaymentsChannel), ("channel_name", "payments"),
+            ("token", "gIkuvaNzQIHg97ATvDxqgjtO"), ("team_id", teamId), ("team_domain", "example"),
+            ("channel_id", channel), ("channel_name", "payments"),
             ("user_id", userId), ("user_name", userName), ("command", "/vulns"), ("text", text),
             ("response_url", responseUrl), ("trigger_id", Guid.NewGuid().ToString("n")), ("api_app_id", "A123456"));
         var response = await SendAsync("/api/slack/commands", body, "application/x-www-form-urlencoded");
@@ -129,12 +143,12 @@ public sealed class SlackApp : IAsyncLifetime
     /// <summary>A card button press, shaped like Slack's block_actions fixture.</summary>
     public async Task<(HttpResponseMessage Response, string ResponseUrl, string TriggerId)> ClickAsync(
         string actionId, string value, string userId = "UALICE0001", string channel = PaymentsChannel, string ts = "1548261231.000200",
-        string? triggerId = null, string? responseUrl = null, Action<HttpRequestMessage>? tweak = null)
+        string? triggerId = null, string? responseUrl = null, Action<HttpRequestMessage>? tweak = null, string userTeamId = TeamId)
     {
         var payload = JsonNode.Parse(Fixtures.Read("slack", "block-actions-message.json"))!.AsObject();
         responseUrl ??= Slack.NewResponseUrl();
         triggerId ??= Guid.NewGuid().ToString("n");
-        payload["user"] = new JsonObject { ["id"] = userId, ["username"] = userId.ToLowerInvariant(), ["team_id"] = "T9TK3CUKW" };
+        payload["user"] = new JsonObject { ["id"] = userId, ["username"] = userId.ToLowerInvariant(), ["team_id"] = userTeamId };
         payload["response_url"] = responseUrl;
         payload["trigger_id"] = triggerId;
         payload["channel"] = new JsonObject { ["id"] = channel, ["name"] = "payments" };

@@ -89,11 +89,14 @@ public class SlackCommandTests(SlackApp slack)
     }
 
     [Fact]
-    public async Task UnknownOwnerIsAnErrorThatNamesTheKnownOnes()
+    public async Task UnknownOwnerIsAnErrorThatNamesNoOtherOwner()
     {
         var (_, reply, _) = await slack.CommandAsync("no-such-app");
         Assert.Contains("I don't know an application called no-such-app", Text(reply), StringComparison.Ordinal);
-        Assert.Contains("payments", Text(reply), StringComparison.Ordinal);
+        foreach (var owner in new[] { "payments", "bulk", "shop", "security" })
+        {
+            Assert.DoesNotContain(owner, Text(reply), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -245,9 +248,60 @@ public class SlackCommandTests(SlackApp slack)
     };
 
     [Fact]
-    public async Task ShareAnswersInTheChannel()
+    public async Task ShareAnswersInTheOwnersChannel()
     {
-        var (_, reply, _) = await slack.CommandAsync("stats --share");
+        var (_, reply, _) = await slack.CommandAsync("stats payments --share");
         Assert.Equal("in_channel", reply!["response_type"]!.GetValue<string>());
+    }
+
+    /// <summary>--share in the payments channel cannot post the shop owner's alerts there, even for the security team.</summary>
+    [Fact]
+    public async Task ShareOfAnotherOwnersAlertsIsAnsweredPrivately()
+    {
+        var cve = SlackApp.NewCve();
+        await slack.IngestAsync(cve, app: "shop");
+
+        var (_, reply, _) = await slack.CommandAsync("shop --share");
+
+        Assert.True(IsEphemeral(reply));
+        Assert.Contains(cve, reply!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("shared only in their owner's channels", Text(reply), StringComparison.Ordinal);
+    }
+
+    /// <summary>Someone neither in shop's channel nor among its people, nor on the security team, learns nothing of shop.</summary>
+    [Fact]
+    public async Task OwnersAlertsAreRefusedToOutsidersWithoutRevealingThem()
+    {
+        var cve = SlackApp.NewCve();
+        await slack.IngestAsync(cve, app: "shop");
+
+        var (_, byName, _) = await slack.CommandAsync("shop", userId: "UOUTSIDER1");
+        var (_, byCve, _) = await slack.CommandAsync($"show {cve}", userId: "UOUTSIDER1");
+        var (_, unknown, _) = await slack.CommandAsync("no-such-app", userId: "UOUTSIDER1");
+        var (_, stats, _) = await slack.CommandAsync("stats", userId: "UOUTSIDER1");
+        // The same question in shop's own channel is answered: only where it was asked differed.
+        var (_, inChannel, _) = await slack.CommandAsync("shop", userId: "UOUTSIDER1", channel: "C0SHOP00001");
+
+        Assert.Equal(Text(unknown).Replace("no-such-app", "shop", StringComparison.Ordinal), Text(byName));
+        Assert.DoesNotContain(GroupIds.For("shop", cve), byCve!.ToJsonString(), StringComparison.Ordinal);
+        Assert.StartsWith(":warning: No alert matches", Text(byCve), StringComparison.Ordinal);
+        Assert.DoesNotContain("shop", Text(stats), StringComparison.Ordinal);
+        Assert.Contains(cve, inChannel!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Ack from an unrelated channel by an outsider changes nothing; the group is checked against its owner.</summary>
+    [Fact]
+    public async Task OutsiderCannotAcknowledgeAnotherOwnersAlert()
+    {
+        var cve = SlackApp.NewCve();
+        await slack.IngestAsync(cve, app: "shop");
+        var groupId = GroupIds.For("shop", cve);
+
+        var (_, _, url) = await slack.CommandAsync($"ack {groupId}", userId: "UOUTSIDER1");
+
+        var reply = await slack.Slack.ResponseAsync(url, "answer to the ack");
+        Assert.DoesNotContain("acknowledged", reply["text"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+        var group = await slack.App.Service<ChatOpsInspector.State.IAlertStore>().GetGroupAsync(groupId, default);
+        Assert.Null(group!.Workflow.AcknowledgedBy);
     }
 }

@@ -9,7 +9,7 @@ public class SlackEventsTests(SlackApp slack)
     private static string Mention(string eventId, string text, string ts, string? threadTs = null) => new JsonObject
     {
         ["token"] = "XXYYZZ",
-        ["team_id"] = "T123ABC456",
+        ["team_id"] = SlackApp.TeamId,
         ["api_app_id"] = "A123ABC456",
         ["type"] = "event_callback",
         ["event_id"] = eventId,
@@ -31,9 +31,12 @@ public class SlackEventsTests(SlackApp slack)
         JsonObject? reply = null;
         await Infrastructure.TestApp.Eventually(() =>
         {
-            reply = slack.Slack.Calls("chat.postMessage").FirstOrDefault(c => c["thread_ts"]?.GetValue<string>() == ts);
+            // The answer is private to the person who asked, in the thread (chat.postEphemeral with thread_ts).
+            reply = slack.Slack.Calls("chat.postEphemeral").FirstOrDefault(c => c["thread_ts"]?.GetValue<string>() == ts);
             return Task.FromResult(reply is not null);
         }, $"reply in thread {ts}");
+        Assert.Equal("UALICE0001", reply!["user"]!.GetValue<string>());
+        Assert.DoesNotContain(slack.Slack.Calls("chat.postMessage"), c => c["thread_ts"]?.GetValue<string>() == ts);
         return reply!;
     }
 
@@ -86,7 +89,7 @@ public class SlackEventsTests(SlackApp slack)
         await ThreadReplyAsync(barrier);
 
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
-        Assert.Single(slack.Slack.Calls("chat.postMessage"), c => c["thread_ts"]?.GetValue<string>() == ts);
+        Assert.Single(slack.Slack.Calls("chat.postEphemeral"), c => c["thread_ts"]?.GetValue<string>() == ts);
     }
 
     [Theory]

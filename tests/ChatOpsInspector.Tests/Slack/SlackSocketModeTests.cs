@@ -73,8 +73,9 @@ public sealed class SlackSocketModeTests : IAsyncLifetime
         },
     };
 
+    // A mention is answered privately in its thread (chat.postEphemeral), as over HTTP.
     private IEnumerable<JsonObject> RepliesInThread(string ts) =>
-        _slack.Calls("chat.postMessage").Where(c => c["thread_ts"]?.GetValue<string>() == ts);
+        _slack.Calls("chat.postEphemeral").Concat(_slack.Calls("chat.postMessage")).Where(c => c["thread_ts"]?.GetValue<string>() == ts);
 
     [Fact]
     public async Task ASlashCommandEnvelopeIsAcknowledgedWithTheSameReplyTheHttpEndpointGives()

@@ -21,6 +21,9 @@ public sealed class BotFramework : IAsyncDisposable
     public const string AppId = "5b1a0f5e-7c43-4f7a-9a55-1d0f3c2e8b11";
     public const string BotId = "28:" + AppId;
     public const string TenantId = "50612dbb-0237-4969-b378-8d42590f9c00";
+
+    /// <summary>Another organisation's tenant: genuine Microsoft tokens, but not one of the bot's tenants.</summary>
+    public const string ForeignTenantId = "56653e9d-2158-46ee-90d7-675c39642038";
     public const string TeamId = "19:66P469zibfbsGI-_a0aN_toLTZpyzS6u7CT3TsXdgPw1@thread.tacv2";
     public const string ChannelId = "19:6848757105754c8981c67612732d9aa7@thread.tacv2";
     public const string Issuer = "https://api.botframework.com";
@@ -72,11 +75,17 @@ public sealed class BotFramework : IAsyncDisposable
     public static RsaSecurityKey NewKey(string kid) => new(RSA.Create(2048)) { KeyId = kid };
 
     /// <summary>Adds a key to the JWKS, as Microsoft does before signing with a new key.</summary>
-    public void Publish(RsaSecurityKey key, params string[] endorsements)
+    public void Publish(RsaSecurityKey key, params string[] endorsements) =>
+        PublishJwk(key, endorsements.Length > 0 ? endorsements : ["msteams"]);
+
+    /// <summary>Adds a key that lists no endorsements at all: Bot Builder refuses tokens it signed.</summary>
+    public void PublishWithoutEndorsements(RsaSecurityKey key) => PublishJwk(key, null);
+
+    private void PublishJwk(RsaSecurityKey key, string[]? endorsements)
     {
         var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(key);
         jwk.Use = "sig";
-        jwk.AdditionalData["endorsements"] = endorsements.Length > 0 ? endorsements : ["msteams"];
+        jwk.AdditionalData["endorsements"] = endorsements;
         lock (_published)
         {
             _published.Add(jwk);
@@ -87,14 +96,14 @@ public sealed class BotFramework : IAsyncDisposable
     {
         lock (_published)
         {
-            var keys = new JsonArray([.. _published.Select(k => (JsonNode)new JsonObject
+            var keys = new JsonArray([.. _published.Select(k =>
             {
-                ["kty"] = "RSA",
-                ["use"] = k.Use,
-                ["kid"] = k.Kid,
-                ["n"] = k.N,
-                ["e"] = k.E,
-                ["endorsements"] = new JsonArray([.. ((string[])k.AdditionalData["endorsements"]).Select(e => (JsonNode)JsonValue.Create(e)!)]),
+                var key = new JsonObject { ["kty"] = "RSA", ["use"] = k.Use, ["kid"] = k.Kid, ["n"] = k.N, ["e"] = k.E };
+                if (k.AdditionalData["endorsements"] is string[] endorsements)
+                {
+                    key["endorsements"] = new JsonArray([.. endorsements.Select(e => (JsonNode)JsonValue.Create(e)!)]);
+                }
+                return (JsonNode)key;
             })]);
             return new JsonObject { ["keys"] = keys }.ToJsonString();
         }
@@ -145,6 +154,7 @@ public sealed class BotFramework : IAsyncDisposable
         {
             ["Teams:AppId"] = AppId,
             ["Teams:AppPassword"] = "test-app-password",
+            ["Teams:TenantId"] = TenantId,
             ["Teams:OpenIdMetadataUrl"] = Login.BaseUrl + ".well-known/openidconfiguration",
             ["Teams:TokenEndpoint"] = Login.BaseUrl + "oauth2/token",
             ["Teams:AllowedServiceUrls:0"] = Connector.BaseUrl.TrimEnd('/'),
@@ -153,7 +163,7 @@ public sealed class BotFramework : IAsyncDisposable
             ["Routing:Default:Suppressors:0"] = SuppressorAad,
             ["Routing:Default:Suppressors:1"] = "sec-lead@example.com",
             ["Routing:Default:Approvers:0"] = ApproverAad,
-            ["Routing:Default:Members:0"] = "ana@example.com",
+            ["Routing:Default:Members:0"] = $"{MemberAad}, ana@example.com",
         };
         foreach (var (k, v) in more ?? [])
         {
@@ -237,11 +247,23 @@ public sealed class BotFramework : IAsyncDisposable
         return activity;
     }
 
+    /// <summary>
+    /// A captured activity from the fixtures, moved into this bot's tenant and pointed at the fake
+    /// connector (the capture came from another organisation's tenant, which the bot does not serve).
+    /// </summary>
+    public JsonObject Captured(string fixture)
+    {
+        var activity = JsonNode.Parse(Fixtures.Read("teams", fixture))!.AsObject();
+        activity["serviceUrl"] = ServiceUrl;
+        activity["conversation"]!["tenantId"] = TenantId;
+        activity["channelData"]!["tenant"]!["id"] = TenantId;
+        return activity;
+    }
+
     /// <summary>The captured Action.Execute invoke from the fixtures, with this bot's verb and data.</summary>
     public JsonObject Invoke(string verb, JsonObject data, string aadObjectId = MemberAad, string name = "Rido")
     {
-        var activity = JsonNode.Parse(Fixtures.Read("teams", "invoke-adaptiveCard-action.teams-net-test.json"))!.AsObject();
-        activity["serviceUrl"] = ServiceUrl;
+        var activity = Captured("invoke-adaptiveCard-action.teams-net-test.json");
         activity["from"]!["aadObjectId"] = aadObjectId;
         activity["from"]!["name"] = name;
         activity["value"]!["action"] = new JsonObject

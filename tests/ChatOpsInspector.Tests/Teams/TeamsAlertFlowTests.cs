@@ -171,7 +171,7 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
         await using var app = new TestApp(_bf.Settings());
         var adapter = app.Service<TeamsChatAdapter>();
         Assert.Equal(TeamsChatAdapter.NoPersonalChat, (await adapter.DirectMessageAsync(BotFramework.MemberAad, new ChatNote("hi"), default)).Error);
-        var hello = JsonNode.Parse(Fixtures.Read("teams", "invoke-adaptiveCard-action.teams-net-test.json"))!.AsObject();
+        var hello = _bf.Captured("invoke-adaptiveCard-action.teams-net-test.json");
         hello["type"] = "message";
         hello.Remove("name");
         hello.Remove("value");

@@ -178,11 +178,33 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
         Assert.Contains(message, response["value"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// In a personal chat (not the owner's channel) a user who is none of the owner's or the security
+    /// team's people neither sees the card nor acknowledges it; the refusal shows nothing of the alert.
+    /// </summary>
+    [Fact]
+    public async Task OutsiderInAPersonalChatGetsNoCardAndChangesNothing()
+    {
+        const string outsider = "0u751de0-0000-4000-8000-000000000001";
+
+        var refreshed = AssertCard(await InvokeAsync("refresh", user: outsider));
+        var acked = AssertCard(await InvokeAsync("ack", user: outsider));
+
+        foreach (var card in new[] { refreshed, acked })
+        {
+            Assert.Contains("Alert not available", card.ToJsonString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("CVE-", card.ToJsonString(), StringComparison.Ordinal);
+        }
+        var group = await _app.Service<ChatOpsInspector.State.IAlertStore>().GetGroupAsync(_groupId, default);
+        Assert.Null(group!.Workflow.AcknowledgedBy);
+        // The security team's member in the same personal chat sees it: only who asked differed.
+        Assert.Contains("CVE-", AssertCard(await InvokeAsync("refresh")).ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CardFromSomethingElseIsABadRequest()
     {
-        var fixture = JsonNode.Parse(Fixtures.Read("teams", "invoke-adaptiveCard-action.teams-net-test.json"))!.AsObject();
-        fixture["serviceUrl"] = _bf.ServiceUrl;
+        var fixture = _bf.Captured("invoke-adaptiveCard-action.teams-net-test.json");
 
         var response = await _bf.SendAsync(_app, fixture);
 

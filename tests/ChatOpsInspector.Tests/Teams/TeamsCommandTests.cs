@@ -86,12 +86,13 @@ public sealed class TeamsCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UnknownOwnerNamesTheKnownOnes()
+    public async Task UnknownOwnerNamesNoOwner()
     {
         await using var app = new TestApp(_bf.Settings());
 
         var reply = Assert.Single(await RepliesAsync(app, "vulns nosuchapp"));
 
-        Assert.Contains("Known: security", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("know an application called nosuchapp", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("security", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 }

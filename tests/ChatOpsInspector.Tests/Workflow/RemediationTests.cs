@@ -14,10 +14,11 @@ namespace ChatOpsInspector.Tests.Workflow;
 
 public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisServer>, IAsyncLifetime
 {
-    private static readonly Actor Requester = new("slack", "U_DEV", "Dev");
-    private static readonly Actor Approver = new("slack", "U_APP1", "Approver One");
-    private static readonly Actor SecondApprover = new("teams", "aad-app2", "Approver Two", "app2@example.com");
-    private static readonly Actor Security = new("slack", "U_SEC", "Sec");
+    // Actors as the chat adapters build them: with the workspace or tenant their request came from.
+    private static readonly Actor Requester = new("slack", "U_DEV", "Dev", Workspace: "T0REMEDY1");
+    private static readonly Actor Approver = new("slack", "U_APP1", "Approver One", Workspace: "T0REMEDY1");
+    private static readonly Actor SecondApprover = new("teams", "aad-app2", "Approver Two", "app2@example.com", Workspace: "7e4a9c1d-0000-4000-8000-0000000000aa");
+    private static readonly Actor Security = new("slack", "U_SEC", "Sec", Workspace: "T0REMEDY1");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
     private FakeAws _aws = null!;
@@ -63,8 +64,15 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
     private TriageService Triage => _app.Service<TriageService>();
     private RemediationWorker Worker => _app.Service<RemediationWorker>();
 
-    private Task<TriageResult> Do(CardAction action, Actor actor, string? reason = null, DateTimeOffset? expires = null, string? requestId = null) =>
-        Triage.ExecuteAsync(new TriageRequest(_groupId, action, actor) { Reason = reason, ExpiresAt = expires, PatchRequestId = requestId }, default);
+    /// <summary>Decisions carry the pending request's id, as the card's buttons do, unless the test names one.</summary>
+    private async Task<TriageResult> Do(CardAction action, Actor actor, string? reason = null, DateTimeOffset? expires = null, string? requestId = null)
+    {
+        if (requestId is null && action is CardAction.ApprovePatch or CardAction.RejectPatch)
+        {
+            requestId = (await Group()).Workflow.Patch?.Id;
+        }
+        return await Triage.ExecuteAsync(new TriageRequest(_groupId, action, actor) { Reason = reason, ExpiresAt = expires, PatchRequestId = requestId }, default);
+    }
 
     private async Task<AlertGroup> Group() => (await Store.GetGroupAsync(_groupId, default))!;
 
@@ -184,8 +192,9 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
     public async Task ApprovalExpiresAfterItsTimeToLive()
     {
         await Do(CardAction.RequestPatch, Requester);
+        var requestId = (await Group()).Workflow.Patch!.Id;
         _time.Advance(TimeSpan.FromMinutes(61));
-        Assert.Contains("expired", (await Do(CardAction.ApprovePatch, Approver)).Message, StringComparison.Ordinal);
+        Assert.Contains("expired", (await Do(CardAction.ApprovePatch, Approver, requestId: requestId)).Message, StringComparison.Ordinal);
         await Until(g => g.Workflow.State == GroupState.New, "approval expired");
         Assert.Contains(await Audit(), a => a.Action == "approval_expired");
         Assert.Empty(_aws.Ssm("SendCommand"));
