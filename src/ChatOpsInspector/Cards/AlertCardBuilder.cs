@@ -79,7 +79,8 @@ internal static class AlertCardBuilder
             GroupState.Assigned => $"Assigned to {wf.AssignedTo?.DisplayName}",
             GroupState.Suppressed => $"Suppressed until {Format(wf.Suppression!.ExpiresAt)}",
             GroupState.PatchRequested => $"Patch requested by {wf.Patch?.RequestedBy.DisplayName}, awaiting approval",
-            GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting"})",
+            GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting"}" +
+                (wf.Patch?.CommandIds.Count > 1 ? $"; {wf.Patch.CommandIds.Count} commands)" : ")"),
             GroupState.Patched => "Patched, waiting for Inspector to verify",
             GroupState.Resolved => wf.TimeToFix is { } ttf ? $"Resolved (verified fixed in {FormatDuration(ttf)})" : "Resolved",
             _ => wf.State.ToString(),

@@ -89,7 +89,7 @@ internal sealed partial class SuppressionWorkflow(
                     ResourceId = group.Resources.Take(10).Select(r => new StringFilter("EQUALS", r.ResourceId)).ToArray(),
                     AwsAccountId = group.Members.Select(m => m.AccountId).Distinct().Take(10).Select(a => new StringFilter("EQUALS", a)).ToArray(),
                 },
-            }, cancellationToken);
+            }, string.IsNullOrEmpty(group.Meta.Region) ? null : group.Meta.Region, cancellationToken);
         }
         catch (Exception ex) when (AwsFailures.Is(ex))
         {

@@ -177,7 +177,7 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.Contains("CVE-2024-29069", body.RootElement.GetProperty("Comment").GetString(), StringComparison.Ordinal);
         var patching = await Group();
         Assert.Equal(GroupState.Patching, patching.Workflow.State);
-        Assert.Equal("cmd-1", patching.Workflow.Patch!.CommandId);
+        Assert.Equal(["cmd-1"], patching.Workflow.Patch!.CommandIds);
     }
 
     [Fact]
