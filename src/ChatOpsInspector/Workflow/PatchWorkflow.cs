@@ -394,8 +394,10 @@ internal sealed partial class PatchWorkflow(
             (failures.Count > 0 ? " Failed: " + string.Join("; ", failures.Take(10)) + (failures.Count > 10 ? $" and {failures.Count - 10} more" : "") + "." : "") +
             " Inspector will rescan; the card turns \"verified fixed\" when it closes the findings."),
             cancellationToken, dedupKey: $"patch-done:{patch.Id}");
+        // Timed from when the patch finished, not from whenever this line runs.
+        var finishedAt = updated.Group!.Workflow.Patch!.LastProgressAt ?? transitions.Now;
         var rescan = new RemediationJob(RemediationJob.RescanCheck, job.GroupId) { RequestId = patch.Id };
-        await queue.EnqueueAsync(Queues.Remediation, rescan.QueueId, rescan.ToJson(), transitions.Now + RescanWindow, cancellationToken);
+        await queue.EnqueueAsync(Queues.Remediation, rescan.QueueId, rescan.ToJson(), finishedAt + RescanWindow, cancellationToken);
         return null;
     }
 

@@ -21,12 +21,17 @@ internal static class AwsTestHost
         IDictionary<string, string?> configuration,
         TimeProvider? time = null,
         AWSCredentials? credentials = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        bool defaultChain = false)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test" });
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddLogging();
-        builder.Services.AddSingleton(credentials ?? new SessionAWSCredentials(AccessKey, SecretKey, SessionToken));
+        if (!defaultChain)
+        {
+            builder.Services.AddSingleton(credentials ?? new SessionAWSCredentials(AccessKey, SecretKey, SessionToken));
+        }
+
         if (time is not null)
         {
             builder.Services.AddSingleton(time);
