@@ -126,6 +126,7 @@ public partial class CloudFormationTemplateTests
                 "ssm:SendCommand", "ssm:ListCommandInvocations", "ssm:DescribeInstanceInformation",
                 "ssm:StartAutomationExecution",
                 "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                "sts:AssumeRole",
             },
             actions);
         Assert.All(BotStatements(), s => Assert.Equal("Allow", s["Effect"]));
