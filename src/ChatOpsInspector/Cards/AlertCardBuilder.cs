@@ -130,7 +130,8 @@ internal static class AlertCardBuilder
                 .. wf.State == GroupState.New ? [CardAction.Acknowledge] : Array.Empty<CardAction>(),
                 CardAction.Assign,
                 CardAction.Suppress,
-                .. ec2.Count > 0 ? [CardAction.RequestPatch] : Array.Empty<CardAction>(),
+                // Patching cannot close an open port: no patch action on network reachability findings.
+                .. ec2.Count > 0 && group.Meta.Type != FindingType.NetworkReachability ? [CardAction.RequestPatch] : Array.Empty<CardAction>(),
                 .. ec2.Count > 0 && group.InspectorScore >= 9.0 ? [CardAction.RequestIsolation] : Array.Empty<CardAction>(),
             ],
         };

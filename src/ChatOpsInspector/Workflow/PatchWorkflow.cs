@@ -36,6 +36,10 @@ internal sealed partial class PatchWorkflow(
         {
             return TriageResult.Refused($"No alert group '{request.GroupId}'.");
         }
+        if (!isolate && snapshot.Meta.Type == Findings.FindingType.NetworkReachability)
+        {
+            return TriageResult.Refused("Patching cannot close an open port: change the security group or network ACL, or suppress with a reason.", snapshot);
+        }
         var instances = snapshot.OpenEc2Instances;
         if (instances.Count == 0)
         {

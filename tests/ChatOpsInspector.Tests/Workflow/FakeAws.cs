@@ -60,6 +60,9 @@ public sealed class FakeAws : IAsyncDisposable
     /// <summary>When set, CreateFilter answers this AWS error code with HTTP 403.</summary>
     public string? CreateFilterError { get; set; }
 
+    /// <summary>When set, DeleteFilter answers 404 ResourceNotFoundException (the filter is already gone).</summary>
+    public bool DeleteFilterMissing { get; set; }
+
     /// <summary>When set, SendCommand answers this AWS error code with HTTP 400.</summary>
     public string? SendCommandError { get; set; }
 
@@ -142,6 +145,12 @@ public sealed class FakeAws : IAsyncDisposable
             app.MapPost("/filters/delete", async (HttpContext http) =>
             {
                 using var doc = await JsonDocument.ParseAsync(http.Request.Body);
+                if (fake.DeleteFilterMissing)
+                {
+                    http.Response.Headers["x-amzn-ErrorType"] = "ResourceNotFoundException";
+                    http.Response.Headers["x-amzn-RequestId"] = "req-delete-missing";
+                    return Results.Json(new { message = "The filter was not found" }, statusCode: 404);
+                }
                 http.Response.Headers["x-amzn-RequestId"] = "req-delete";
                 return Results.Json(new { arn = doc.RootElement.GetProperty("arn").GetString() });
             });

@@ -215,6 +215,37 @@ public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<Red
     }
 
     /// <summary>
+    /// Production condition: an open-port finding on an instance. Patching cannot close a port, so the
+    /// card offers no patch and a request (from an old card or a command) is refused with what to do instead.
+    /// </summary>
+    [Fact]
+    public async Task NetworkReachabilityFindingsOfferNoPatch()
+    {
+        _aws.ManagedInstances[InstanceId(1)] = "Online";
+        var evt = FindingEvents.Ec2("net-1", instanceId: InstanceId(1), updatedAt: _time.GetUtcNow().AddHours(-1));
+        var detail = evt["detail"]!.AsObject();
+        detail["type"] = "NETWORK_REACHABILITY";
+        detail.Remove("packageVulnerabilityDetails");
+        detail["networkReachabilityDetails"] = new JsonObject
+        {
+            ["openPortRange"] = new JsonObject { ["begin"] = 22, ["end"] = 22 },
+            ["protocol"] = "TCP",
+        };
+        Assert.Equal(HttpStatusCode.Accepted, (await _app.PostEventsAsync(evt.ToJsonString())).StatusCode);
+        var groupId = Assert.Single(await Store.GroupIdsAsync("security", default));
+        var group = await Group(groupId);
+        Assert.Equal(ChatOpsInspector.Findings.FindingType.NetworkReachability, group.Meta.Type);
+        Assert.Single(group.OpenEc2Instances);
+
+        Assert.DoesNotContain(CardAction.RequestPatch, AlertCardBuilder.Build(group, _time.GetUtcNow()).Actions);
+        var request = await Do(groupId, CardAction.RequestPatch, Requester);
+
+        Assert.False(request.Succeeded);
+        Assert.Contains("cannot close an open port", request.Message, StringComparison.Ordinal);
+        Assert.Empty(_aws.Server.Requests);
+    }
+
+    /// <summary>
     /// Production condition: progress keeps coming in on a long patch. The watchdog measures time since
     /// the last change, not since approval, so a slow but moving fleet is never failed.
     /// </summary>
