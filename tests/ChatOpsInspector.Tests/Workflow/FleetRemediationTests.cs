@@ -142,6 +142,32 @@ public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<Red
     }
 
     /// <summary>
+    /// Production condition: a storm group of 2,000 instances is approved. Every instance receives
+    /// exactly one command (40 SendCommand calls of 50), nothing is refused by the fake's model limits,
+    /// and each command id is in the workflow. Counts only; the timing lives in bench/.
+    /// </summary>
+    [Fact]
+    public async Task ApprovingA2000InstanceGroupSendsEveryInstanceExactlyOneCommand()
+    {
+        for (var n = 0; n < 2000; n++)
+        {
+            _aws.ManagedInstances[InstanceId(n)] = "Online";
+        }
+        var groupId = await GroupOfAsync(2000);
+
+        Assert.True((await Do(groupId, CardAction.RequestPatch, Requester)).Succeeded);
+        var approval = await Do(groupId, CardAction.ApprovePatch, Approver);
+
+        Assert.True(approval.Succeeded, approval.Message);
+        Assert.Empty(_aws.Rejected);
+        Assert.Equal(40, _aws.Commands.Count);
+        var perInstance = _aws.Commands.Values.SelectMany(ids => ids).CountBy(id => id).ToArray();
+        Assert.Equal(2000, perInstance.Length);
+        Assert.All(perInstance, p => Assert.Equal(1, p.Value));
+        Assert.Equal(40, (await Group(groupId)).Workflow.Patch!.CommandIds.Count);
+    }
+
+    /// <summary>
     /// Production condition: a group far larger than one DescribeInstanceInformation page. Every
     /// instance is asked about (filter values at most 100 per request and pages of at most 50, per
     /// botocore's InstanceInformationFilterValueSet and MaxResultsEC2Compatible), so "N not SSM-managed"
