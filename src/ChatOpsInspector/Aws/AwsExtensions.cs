@@ -41,6 +41,7 @@ internal static class AwsExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
 
+        services.TryAddSingleton<AwsAccounts>();
         services.TryAddSingleton<IRunbookClient, SsmRunbooks>();
         // Replaces the "not configured" stand-in whichever registration ran first.
         builder.Services.RemoveAll<ICoverageSource>();

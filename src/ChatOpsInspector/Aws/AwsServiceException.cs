@@ -139,3 +139,7 @@ internal sealed class AwsServiceException : Exception
 /// </summary>
 internal sealed class AwsCredentialsUnavailableException(string message, Exception? innerException = null)
     : Exception(message, innerException);
+
+/// <summary>No region was configured and the SDK found none: AWS actions refuse rather than guess.</summary>
+internal sealed class AwsRegionUnavailableException()
+    : Exception("No AWS region is configured: set Aws:Region (or AWS_REGION, or a region in the AWS profile).");

@@ -14,13 +14,15 @@ internal interface IInspector2Client
     Task<Inspector2Page<Inspector2Finding>> ListFindingsAsync(ListFindingsRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a filter (<c>POST /filters/create</c>); with action SUPPRESS that is a suppression rule.</summary>
-    Task<FilterOperationResult> CreateFilterAsync(CreateFilterRequest request, CancellationToken cancellationToken = default);
+    /// <remarks>Filters are regional: <paramref name="region"/> (the findings' region) or the bot's home region.</remarks>
+    Task<FilterOperationResult> CreateFilterAsync(CreateFilterRequest request, string? region = null, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a filter (<c>POST /filters/delete</c>), e.g. to lift a suppression.</summary>
+    /// <remarks>Sent to the region named in the filter's ARN.</remarks>
     Task<FilterOperationResult> DeleteFilterAsync(string filterArn, CancellationToken cancellationToken = default);
 
     /// <summary>One page of filters (<c>POST /filters/list</c>).</summary>
-    Task<Inspector2Page<Inspector2Filter>> ListFiltersAsync(ListFiltersRequest request, CancellationToken cancellationToken = default);
+    Task<Inspector2Page<Inspector2Filter>> ListFiltersAsync(ListFiltersRequest request, string? region = null, CancellationToken cancellationToken = default);
 
     /// <summary>One page of scan coverage (<c>POST /coverage/list</c>).</summary>
     Task<Inspector2Page<CoveredResource>> ListCoverageAsync(ListCoverageRequest request, CancellationToken cancellationToken = default);
@@ -51,11 +53,11 @@ internal sealed class Inspector2Client(
         CheckMaxResults(request.MaxResults, 100);
         var (body, requestId) = await SendAsync("ListFindings", "findings/list", request,
             Inspector2JsonContext.Default.ListFindingsRequest, Inspector2JsonContext.Default.ListFindingsResponse,
-            idempotent: true, cancellationToken);
+            idempotent: true, null, cancellationToken);
         return new(body.Findings ?? [], body.NextToken, requestId);
     }
 
-    public async Task<FilterOperationResult> CreateFilterAsync(CreateFilterRequest request, CancellationToken cancellationToken = default)
+    public async Task<FilterOperationResult> CreateFilterAsync(CreateFilterRequest request, string? region = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Name);
         if (request.Name.Length > 128)
@@ -71,7 +73,7 @@ internal sealed class Inspector2Client(
 
         var (body, requestId) = await SendAsync("CreateFilter", "filters/create", request,
             Inspector2JsonContext.Default.CreateFilterRequest, Inspector2JsonContext.Default.ArnResponse,
-            idempotent: false, cancellationToken);
+            idempotent: false, region, cancellationToken);
         return new(RequireArn(body, "CreateFilter", requestId), requestId);
     }
 
@@ -80,16 +82,16 @@ internal sealed class Inspector2Client(
         ArgumentException.ThrowIfNullOrWhiteSpace(filterArn);
         var (body, requestId) = await SendAsync("DeleteFilter", "filters/delete", new DeleteFilterRequest(filterArn),
             Inspector2JsonContext.Default.DeleteFilterRequest, Inspector2JsonContext.Default.ArnResponse,
-            idempotent: true, cancellationToken);
+            idempotent: true, RegionOfArn(filterArn), cancellationToken);
         return new(body.Arn ?? filterArn, requestId);
     }
 
-    public async Task<Inspector2Page<Inspector2Filter>> ListFiltersAsync(ListFiltersRequest request, CancellationToken cancellationToken = default)
+    public async Task<Inspector2Page<Inspector2Filter>> ListFiltersAsync(ListFiltersRequest request, string? region = null, CancellationToken cancellationToken = default)
     {
         CheckMaxResults(request.MaxResults, 100);
         var (body, requestId) = await SendAsync("ListFilters", "filters/list", request,
             Inspector2JsonContext.Default.ListFiltersRequest, Inspector2JsonContext.Default.ListFiltersResponse,
-            idempotent: true, cancellationToken);
+            idempotent: true, region, cancellationToken);
         return new(body.Filters ?? [], body.NextToken, requestId);
     }
 
@@ -98,8 +100,15 @@ internal sealed class Inspector2Client(
         CheckMaxResults(request.MaxResults, 200);
         var (body, requestId) = await SendAsync("ListCoverage", "coverage/list", request,
             Inspector2JsonContext.Default.ListCoverageRequest, Inspector2JsonContext.Default.ListCoverageResponse,
-            idempotent: true, cancellationToken);
+            idempotent: true, null, cancellationToken);
         return new(body.CoveredResources ?? [], body.NextToken, requestId);
+    }
+
+    /// <summary>arn:aws:inspector2:REGION:ACCOUNT:owner/…/filter/… → REGION; null when the ARN names none.</summary>
+    internal static string? RegionOfArn(string arn)
+    {
+        var parts = arn.Split(':', 6);
+        return parts.Length == 6 && AwsOptionsValidator.IsRegion(parts[3]) ? parts[3] : null;
     }
 
     /// <param name="idempotent">
@@ -113,10 +122,12 @@ internal sealed class Inspector2Client(
         JsonTypeInfo<TRequest> requestType,
         JsonTypeInfo<TResponse> responseType,
         bool idempotent,
+        string? region,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var uri = new Uri(settings.Inspector2Endpoint, relativePath);
+        var signingRegion = region ?? settings.ResolveRegion();
+        var uri = new Uri(settings.Inspector2EndpointFor(signingRegion), relativePath);
         var payload = JsonSerializer.SerializeToUtf8Bytes(request, requestType);
 
         for (var attempt = 1; ; attempt++)
@@ -127,7 +138,7 @@ internal sealed class Inspector2Client(
                 Content = new ByteArrayContent(payload) { Headers = { ContentType = JsonContentType } },
             };
             message.Headers.Accept.ParseAdd("application/json");
-            SigV4Signer.SignRequest(message, payload, signingCredentials, settings.Region, ServiceName, time.GetUtcNow());
+            SigV4Signer.SignRequest(message, payload, signingCredentials, signingRegion, ServiceName, time.GetUtcNow());
 
             AwsServiceException failure;
             try
@@ -307,8 +318,8 @@ internal static class Inspector2Paging
         PagesAsync(request, client.ListFindingsAsync, (r, token) => r with { NextToken = token }, r => r.NextToken, cancellationToken);
 
     public static IAsyncEnumerable<Inspector2Page<Inspector2Filter>> ListAllFiltersAsync(
-        this IInspector2Client client, ListFiltersRequest request, CancellationToken cancellationToken = default) =>
-        PagesAsync(request, client.ListFiltersAsync, (r, token) => r with { NextToken = token }, r => r.NextToken, cancellationToken);
+        this IInspector2Client client, ListFiltersRequest request, string? region = null, CancellationToken cancellationToken = default) =>
+        PagesAsync(request, (r, ct) => client.ListFiltersAsync(r, region, ct), (r, token) => r with { NextToken = token }, r => r.NextToken, cancellationToken);
 
     public static IAsyncEnumerable<Inspector2Page<CoveredResource>> ListAllCoverageAsync(
         this IInspector2Client client, ListCoverageRequest request, CancellationToken cancellationToken = default) =>

@@ -21,6 +21,12 @@ internal sealed class RemediationOptions
 
     public int ApprovalTtlMinutes { get; set; } = 60;
 
+    /// <summary>
+    /// A running patch or isolation that shows no progress for this long is marked failed and the
+    /// card offers its actions again. Longer than the patch document's own per-instance timeout.
+    /// </summary>
+    public int StallTimeoutMinutes { get; set; } = 180;
+
     /// <summary>SSM rate control: how many targets patch at once (a number or a percentage).</summary>
     public string MaxConcurrency { get; set; } = "10%";
 
@@ -30,6 +36,8 @@ internal sealed class RemediationOptions
     public bool IsolationEnabled => !string.IsNullOrWhiteSpace(IsolationDocument);
 
     public TimeSpan ApprovalTtl => TimeSpan.FromMinutes(ApprovalTtlMinutes);
+
+    public TimeSpan StallTimeout => TimeSpan.FromMinutes(StallTimeoutMinutes);
 }
 
 internal sealed partial class RemediationOptionsValidator : IValidateOptions<RemediationOptions>
@@ -55,6 +63,11 @@ internal sealed partial class RemediationOptionsValidator : IValidateOptions<Rem
         if (options.ApprovalTtlMinutes is < 1 or > 7 * 24 * 60)
         {
             failures.Add("Remediation:ApprovalTtlMinutes must be between 1 and 10080 (one week).");
+        }
+
+        if (options.StallTimeoutMinutes is < 5 or > 7 * 24 * 60)
+        {
+            failures.Add("Remediation:StallTimeoutMinutes must be between 5 and 10080 (one week).");
         }
 
         if (!IsMaxConcurrency(options.MaxConcurrency))

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Amazon;
 using Amazon.Runtime;
@@ -11,7 +12,8 @@ namespace ChatOpsInspector.Aws;
 internal interface IRunbookClient
 {
     /// <summary>Which of these instances SSM manages, and which of those are online (DescribeInstanceInformation).</summary>
-    Task<ManagedInstances> DescribeManagedInstancesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default);
+    /// <remarks>Every id is checked, in pages of <see cref="SsmRunbooks.DescribeBatchSize"/> filter values.</remarks>
+    Task<ManagedInstances> DescribeManagedInstancesAsync(IReadOnlyCollection<string> instanceIds, AwsTarget? target = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs the patch document (<c>Remediation:PatchDocument</c>) with Operation=Install on up to 50 instances.
@@ -23,16 +25,17 @@ internal interface IRunbookClient
         string? rebootOption = null,
         string? maxConcurrency = null,
         string? maxErrors = null,
+        AwsTarget? target = null,
         CancellationToken cancellationToken = default);
 
     /// <summary>Per-instance state of a command (ListCommandInvocations, all pages).</summary>
-    Task<CommandProgress> GetCommandProgressAsync(string commandId, CancellationToken cancellationToken = default);
+    Task<CommandProgress> GetCommandProgressAsync(string commandId, AwsTarget? target = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts the isolation automation (<c>Remediation:IsolationDocument</c>) for one instance. The same
     /// <paramref name="clientToken"/> makes a repeated request start nothing new.
     /// </summary>
-    Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, CancellationToken cancellationToken = default);
+    Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default);
 }
 
 internal sealed record ManagedInstance(
@@ -139,18 +142,25 @@ internal sealed record IsolationStarted(string AutomationExecutionId, string Doc
 internal sealed partial class SsmRunbooks(
     IOptions<AwsOptions> awsOptions,
     IOptions<RemediationOptions> remediationOptions,
-    AwsCredentialsProvider credentials,
+    AwsAccounts accounts,
     ILogger<SsmRunbooks> logger) : IRunbookClient, IDisposable
 {
     public const string ServiceName = "ssm";
     public const int MaxCommentLength = 100;
+    /// <summary>SendCommand's <c>InstanceIds</c> (shape InstanceIdList) holds at most 50 ids.</summary>
     public const int MaxInstancesPerCommand = 50;
 
-    private const int DescribeBatchSize = 50;
+    /// <summary>
+    /// DescribeInstanceInformation filter values per request: the model allows 100
+    /// (InstanceInformationFilterValueSet) but a page holds at most 50 (MaxResultsEC2Compatible), so 50
+    /// ids usually answer in one page.
+    /// </summary>
+    public const int DescribeBatchSize = 50;
+
     private const int SdkMaxErrorRetry = 3;
 
     private readonly SemaphoreSlim gate = new(1, 1);
-    private AmazonSimpleSystemsManagementClient? client;
+    private readonly ConcurrentDictionary<(string? AccountId, string Region), AmazonSimpleSystemsManagementClient> clients = new();
 
     /// <summary>A SendCommand comment (at most 100 characters) that names the finding it remediates.</summary>
     public static string PatchComment(string? vulnerabilityId, string findingArn)
@@ -160,7 +170,7 @@ internal sealed partial class SsmRunbooks(
         return LimitComment($"ChatOpsInspector patch {subject} finding {findingId}");
     }
 
-    public async Task<ManagedInstances> DescribeManagedInstancesAsync(IReadOnlyCollection<string> instanceIds, CancellationToken cancellationToken = default)
+    public async Task<ManagedInstances> DescribeManagedInstancesAsync(IReadOnlyCollection<string> instanceIds, AwsTarget? target = null, CancellationToken cancellationToken = default)
     {
         var ids = DistinctInstanceIds(instanceIds);
         var found = new Dictionary<string, ManagedInstance>(StringComparer.Ordinal);
@@ -176,7 +186,7 @@ internal sealed partial class SsmRunbooks(
                     MaxResults = 50,
                     NextToken = nextToken,
                 };
-                var response = await CallAsync("DescribeInstanceInformation",
+                var response = await CallAsync("DescribeInstanceInformation", target,
                     (ssm, ct) => ssm.DescribeInstanceInformationAsync(request, ct), cancellationToken);
                 AddRequestId(requestIds, response);
                 foreach (var info in response.InstanceInformationList ?? [])
@@ -207,6 +217,7 @@ internal sealed partial class SsmRunbooks(
         string? rebootOption = null,
         string? maxConcurrency = null,
         string? maxErrors = null,
+        AwsTarget? target = null,
         CancellationToken cancellationToken = default)
     {
         var settings = remediationOptions.Value;
@@ -247,7 +258,7 @@ internal sealed partial class SsmRunbooks(
             MaxConcurrency = concurrency,
             MaxErrors = errors,
         };
-        var response = await CallAsync("SendCommand", (ssm, ct) => ssm.SendCommandAsync(request, ct), cancellationToken);
+        var response = await CallAsync("SendCommand", target, (ssm, ct) => ssm.SendCommandAsync(request, ct), cancellationToken);
         var requestId = response.ResponseMetadata?.RequestId;
         var commandId = response.Command?.CommandId;
         if (string.IsNullOrEmpty(commandId))
@@ -260,7 +271,7 @@ internal sealed partial class SsmRunbooks(
         return new PatchCommandStarted(commandId, settings.PatchDocument, ids, request.Comment, requestId);
     }
 
-    public async Task<CommandProgress> GetCommandProgressAsync(string commandId, CancellationToken cancellationToken = default)
+    public async Task<CommandProgress> GetCommandProgressAsync(string commandId, AwsTarget? target = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(commandId);
         var instances = new Dictionary<string, InstanceCommandStatus>(StringComparer.Ordinal);
@@ -269,7 +280,7 @@ internal sealed partial class SsmRunbooks(
         do
         {
             var request = new ListCommandInvocationsRequest { CommandId = commandId, MaxResults = 50, NextToken = nextToken };
-            var response = await CallAsync("ListCommandInvocations",
+            var response = await CallAsync("ListCommandInvocations", target,
                 (ssm, ct) => ssm.ListCommandInvocationsAsync(request, ct), cancellationToken);
             AddRequestId(requestIds, response);
             foreach (var invocation in response.CommandInvocations ?? [])
@@ -285,7 +296,7 @@ internal sealed partial class SsmRunbooks(
         return new CommandProgress(commandId, [.. instances.Values], requestIds);
     }
 
-    public async Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, CancellationToken cancellationToken = default)
+    public async Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default)
     {
         var settings = remediationOptions.Value;
         if (!settings.IsolationEnabled)
@@ -300,7 +311,7 @@ internal sealed partial class SsmRunbooks(
             Parameters = new Dictionary<string, List<string>> { ["InstanceId"] = [id] },
             ClientToken = clientToken?.ToString("D"),
         };
-        var response = await CallAsync("StartAutomationExecution",
+        var response = await CallAsync("StartAutomationExecution", target,
             (ssm, ct) => ssm.StartAutomationExecutionAsync(request, ct), cancellationToken);
         var requestId = response.ResponseMetadata?.RequestId;
         var executionId = response.AutomationExecutionId;
@@ -316,7 +327,11 @@ internal sealed partial class SsmRunbooks(
 
     public void Dispose()
     {
-        client?.Dispose();
+        foreach (var client in clients.Values)
+        {
+            client.Dispose();
+        }
+
         gate.Dispose();
     }
 
@@ -394,11 +409,12 @@ internal sealed partial class SsmRunbooks(
 
     private async Task<TResponse> CallAsync<TResponse>(
         string operation,
+        AwsTarget? target,
         Func<IAmazonSimpleSystemsManagement, CancellationToken, Task<TResponse>> call,
         CancellationToken cancellationToken)
         where TResponse : AmazonWebServiceResponse
     {
-        var ssm = await ClientAsync(cancellationToken);
+        var ssm = await ClientAsync(target, cancellationToken);
         AwsServiceException failure;
         try
         {
@@ -430,9 +446,12 @@ internal sealed partial class SsmRunbooks(
     private static string? ServiceMessage(AmazonServiceException ex) =>
         ex.Message is { Length: > 500 } text ? text[..500] : ex.Message;
 
-    private async Task<IAmazonSimpleSystemsManagement> ClientAsync(CancellationToken cancellationToken)
+    private async Task<IAmazonSimpleSystemsManagement> ClientAsync(AwsTarget? target, CancellationToken cancellationToken)
     {
-        if (client is { } existing)
+        var aws = awsOptions.Value;
+        var region = target?.Region ?? aws.ResolveRegion();
+        var key = (target?.AccountId, region);
+        if (clients.TryGetValue(key, out var existing))
         {
             return existing;
         }
@@ -440,13 +459,12 @@ internal sealed partial class SsmRunbooks(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (client is { } raced)
+            if (clients.TryGetValue(key, out var raced))
             {
                 return raced;
             }
 
-            var resolved = await credentials.GetCredentialsAsync(cancellationToken);
-            var aws = awsOptions.Value;
+            var resolved = await accounts.CredentialsForAsync(target?.AccountId, region, cancellationToken);
             var config = new AmazonSimpleSystemsManagementConfig
             {
                 RetryMode = RequestRetryMode.Standard,
@@ -456,14 +474,15 @@ internal sealed partial class SsmRunbooks(
             if (!string.IsNullOrWhiteSpace(aws.Ssm.ServiceUrl))
             {
                 config.ServiceURL = aws.Ssm.ServiceUrl;
-                config.AuthenticationRegion = aws.Region;
+                config.AuthenticationRegion = region;
             }
             else
             {
-                config.RegionEndpoint = RegionEndpoint.GetBySystemName(aws.Region);
+                config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
             }
 
-            client = new AmazonSimpleSystemsManagementClient(resolved, config);
+            var client = new AmazonSimpleSystemsManagementClient(resolved, config);
+            clients[key] = client;
             return client;
         }
         finally

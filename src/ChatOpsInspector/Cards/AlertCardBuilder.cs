@@ -79,7 +79,8 @@ internal static class AlertCardBuilder
             GroupState.Assigned => $"Assigned to {wf.AssignedTo?.DisplayName}",
             GroupState.Suppressed => $"Suppressed until {Format(wf.Suppression!.ExpiresAt)}",
             GroupState.PatchRequested => $"Patch requested by {wf.Patch?.RequestedBy.DisplayName}, awaiting approval",
-            GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting"})",
+            GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting"}" +
+                (wf.Patch?.CommandIds.Count > 1 ? $"; {wf.Patch.CommandIds.Count} commands)" : ")"),
             GroupState.Patched => "Patched, waiting for Inspector to verify",
             GroupState.Resolved => wf.TimeToFix is { } ttf ? $"Resolved (verified fixed in {FormatDuration(ttf)})" : "Resolved",
             _ => wf.State.ToString(),
@@ -129,7 +130,8 @@ internal static class AlertCardBuilder
                 .. wf.State == GroupState.New ? [CardAction.Acknowledge] : Array.Empty<CardAction>(),
                 CardAction.Assign,
                 CardAction.Suppress,
-                .. ec2.Count > 0 ? [CardAction.RequestPatch] : Array.Empty<CardAction>(),
+                // Patching cannot close an open port: no patch action on network reachability findings.
+                .. ec2.Count > 0 && group.Meta.Type != FindingType.NetworkReachability ? [CardAction.RequestPatch] : Array.Empty<CardAction>(),
                 .. ec2.Count > 0 && group.InspectorScore >= 9.0 ? [CardAction.RequestIsolation] : Array.Empty<CardAction>(),
             ],
         };

@@ -8,13 +8,14 @@ internal static class AwsFailures
 {
     /// <summary>AWS said no, or could not be reached: report it to the person, do not fail the request.</summary>
     public static bool Is(Exception ex) =>
-        ex is AwsServiceException or AwsCredentialsUnavailableException or HttpRequestException or AmazonServiceException or AmazonClientException;
+        ex is AwsServiceException or AwsCredentialsUnavailableException or AwsRegionUnavailableException or HttpRequestException or AmazonServiceException or AmazonClientException;
 
     public static string Describe(Exception ex) => ex switch
     {
         AwsServiceException aws => $"{aws.ErrorCode} ({aws.Message})",
         AmazonServiceException sdk => $"{sdk.ErrorCode} ({sdk.Message})",
         AwsCredentialsUnavailableException => "no AWS credentials are available to the bot",
+        AwsRegionUnavailableException region => region.Message,
         _ => ex.Message,
     };
 

@@ -38,6 +38,10 @@ internal sealed partial class PatchWorkflow(
         {
             return TriageResult.Refused($"No alert group '{request.GroupId}'.");
         }
+        if (!isolate && snapshot.Meta.Type == Findings.FindingType.NetworkReachability)
+        {
+            return TriageResult.Refused("Patching cannot close an open port: change the security group or network ACL, or suppress with a reason.", snapshot);
+        }
         var instances = snapshot.OpenEc2Instances;
         if (instances.Count == 0)
         {
@@ -48,17 +52,28 @@ internal sealed partial class PatchWorkflow(
         {
             return TriageResult.Refused($"Isolation is for findings scored {IsolationMinScore} or more.", snapshot);
         }
-        ManagedInstances managed;
+        var targets = TargetsOf(snapshot, instances);
+        var online = new List<string>();
+        var batches = new List<PatchBatch>();
+        string? firstRequestId = null;
         try
         {
-            managed = await runbooks.DescribeManagedInstancesAsync(instances.Take(200).ToArray(), cancellationToken);
+            foreach (var (target, ids) in targets)
+            {
+                var managed = await runbooks.DescribeManagedInstancesAsync(ids, target, cancellationToken);
+                firstRequestId ??= managed.RequestIds.Count > 0 ? managed.RequestIds[0] : null;
+                foreach (var chunk in managed.Online.Chunk(SsmRunbooks.MaxInstancesPerCommand))
+                {
+                    batches.Add(new PatchBatch(online.Count, chunk.Length, target?.AccountId, target?.Region));
+                    online.AddRange(chunk);
+                }
+            }
         }
         catch (Exception ex) when (AwsFailures.Is(ex))
         {
             LogAwsFailed(ex, "DescribeInstanceInformation", snapshot.Id);
             return TriageResult.Refused($"Could not check SSM for these instances: {AwsFailures.Describe(ex)}.", snapshot);
         }
-        var online = managed.Online;
         if (online.Count == 0)
         {
             return TriageResult.Refused(
@@ -91,6 +106,7 @@ internal sealed partial class PatchWorkflow(
                 RequestedAt = now,
                 ExpiresAt = now + ttl,
                 InstanceIds = online,
+                Batches = batches,
                 PreviousState = wf.State,
             };
             var what = isolate ? "Isolation" : "Patch";
@@ -99,7 +115,7 @@ internal sealed partial class PatchWorkflow(
                 $"{what} requested for {online.Count} instance(s); waiting for an approver.")
             {
                 AuditAction = isolate ? "isolation_requested" : "patch_requested",
-                AwsRequestId = managed.RequestIds.Count > 0 ? managed.RequestIds[0] : null,
+                AwsRequestId = firstRequestId,
             };
         }, cancellationToken);
         if (!result.Succeeded)
@@ -153,38 +169,141 @@ internal sealed partial class PatchWorkflow(
         }
         var group = decided.Group!;
         var patchRequest = group.Workflow.Patch!;
+        // Armed before any AWS call: whatever happens next (a crash, a hung endpoint), the run cannot sit unnoticed.
+        var watchdog = new RemediationJob(RemediationJob.Watchdog, group.Id) { RequestId = patchRequest.Id };
+        await queue.EnqueueAsync(Queues.Remediation, watchdog.QueueId, watchdog.ToJson(), transitions.Now + options.Value.StallTimeout, cancellationToken);
+        return patchRequest.Kind == "isolate"
+            ? await StartIsolationAsync(group, request.Actor, patchRequest, cancellationToken)
+            : await SendBatchesAsync(group, request.Actor, patchRequest, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends one SendCommand per batch and records each command id as it is issued, so a batch is never
+    /// sent twice and every command shows in the workflow and the audit. A batch SSM refuses counts its
+    /// instances as failed; the others go ahead.
+    /// </summary>
+    private async Task<TriageResult> SendBatchesAsync(AlertGroup group, Actor actor, PatchRequest patchRequest, CancellationToken cancellationToken)
+    {
+        var batches = patchRequest.EffectiveBatches;
+        var comment = SsmRunbooks.LimitComment($"ChatOpsInspector {group.VulnerabilityId} group {group.Id}");
+        TriageResult? last = null;
+        Exception? firstError = null;
+        for (var i = 0; i < batches.Count; i++)
+        {
+            var batch = batches[i];
+            if (batch.CommandId is not null || batch.Error is not null)
+            {
+                continue;
+            }
+            var index = i;
+            var label = $"batch {i + 1}/{batches.Count}: {batch.Count} instance(s)" + (batch.Region is null ? "" : $", {new AwsTarget(batch.AccountId, batch.Region)}");
+            Decision Record(PatchBatch updated, PatchRequest p, WorkflowState wf, DateTimeOffset now, string verb, string detail) =>
+                new(wf with { Patch = WithBatch(p, index, updated, now) }, verb, detail,
+                    $"Approved: {p.Kind} of {p.InstanceIds.Count} instance(s) started in {batches.Count} command(s).")
+                {
+                    Quiet = index > 0,
+                };
+            TriageResult recorded;
+            try
+            {
+                var command = await runbooks.SendPatchCommandAsync(patchRequest.InstanceIdsOf(batch), comment,
+                    target: TargetOf(batch), cancellationToken: cancellationToken);
+                recorded = await transitions.ApplyAsync(group.Id, actor, (g, now) =>
+                    g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == patchRequest.Id
+                        ? Record(batch with { CommandId = command.CommandId }, p, wf, now, "Patch started", $"{command.CommandId} ({label})") with
+                        {
+                            AuditAction = "patch_command_sent",
+                            AwsRequestId = command.RequestId,
+                        }
+                        : Decision.Refuse("moved on"), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Any failure, ours or AWS's, is recorded on the batch: an approval never leaves a run without an outcome.
+                LogAwsFailed(ex, "SendCommand", group.Id);
+                firstError ??= ex;
+                var why = AwsFailures.Describe(ex);
+                recorded = await transitions.ApplyAsync(group.Id, Actor.System, (g, now) =>
+                    g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == patchRequest.Id
+                        ? Record(batch with { Error = why }, p, wf, now, "Patch batch refused", $"{label}: {why}") with
+                        {
+                            AuditAction = "patch_batch_failed",
+                            Outcome = "failed",
+                            AwsRequestId = AwsFailures.RequestId(ex),
+                        }
+                        : Decision.Refuse("moved on"), cancellationToken);
+            }
+            if (!recorded.Succeeded)
+            {
+                return recorded; // The watchdog or a person moved the run on; send nothing more.
+            }
+            last = recorded;
+        }
+
+        var current = last?.Group?.Workflow.Patch ?? patchRequest;
+        var sent = current.CommandIds.Count;
+        if (sent == 0)
+        {
+            var why = firstError is null ? "no batch could be sent" : AwsFailures.Describe(firstError);
+            await transitions.ApplyAsync(group.Id, Actor.System, (g, _) =>
+                g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == patchRequest.Id
+                    ? new Decision(wf with { State = p.PreviousState, Patch = p with { Progress = null, Failure = why } }, "Patch failed to start", why, "")
+                    {
+                        AuditAction = "patch_failed_to_start",
+                        Outcome = "failed",
+                        AwsRequestId = firstError is null ? null : AwsFailures.RequestId(firstError),
+                    }
+                    : Decision.Refuse("already moved on"), cancellationToken);
+            await outbox.EnqueueThreadNoteAsync(group.Id, new ChatNote($"The patch of {group.VulnerabilityId} could not start: {why}"),
+                cancellationToken, dedupKey: $"patch-failed:{patchRequest.Id}");
+            return TriageResult.Refused($"Approved, but SSM refused to start: {why}.", group);
+        }
+
+        var refused = current.EffectiveBatches.Where(b => b.Error is not null).ToArray();
+        if (refused.Length > 0)
+        {
+            await outbox.EnqueueThreadNoteAsync(group.Id, new ChatNote(
+                $"{refused.Sum(b => b.Count)} of {current.InstanceIds.Count} instance(s) could not be patched: " +
+                string.Join("; ", refused.Select(b => b.Error).Distinct().Take(3)) + $". The other {sent} command(s) are running."),
+                cancellationToken, dedupKey: $"patch-partial:{patchRequest.Id}");
+        }
+        var poll = new RemediationJob(RemediationJob.PatchPoll, group.Id) { RequestId = patchRequest.Id };
+        await queue.EnqueueAsync(Queues.Remediation, poll.QueueId, poll.ToJson(), transitions.Now + PollInterval, cancellationToken);
+        return last!;
+    }
+
+    private async Task<TriageResult> StartIsolationAsync(AlertGroup group, Actor actor, PatchRequest patchRequest, CancellationToken cancellationToken)
+    {
         try
         {
-            if (patchRequest.Kind == "isolate")
+            var started = new List<string>();
+            foreach (var batch in patchRequest.EffectiveBatches)
             {
-                var started = new List<string>();
-                foreach (var instance in patchRequest.InstanceIds)
+                foreach (var instance in patchRequest.InstanceIdsOf(batch))
                 {
-                    var execution = await runbooks.StartIsolationAsync(instance, DeterministicToken(patchRequest.Id, instance), cancellationToken);
+                    var execution = await runbooks.StartIsolationAsync(instance, DeterministicToken(patchRequest.Id, instance), TargetOf(batch), cancellationToken);
                     started.Add(execution.AutomationExecutionId);
                     await transitions.AuditAsync(group.Id, "isolation_started", $"{instance}: {execution.AutomationExecutionId}", execution.RequestId, cancellationToken);
                 }
-                return await RecordStartedAsync(group.Id, request.Actor, patchRequest.Id, string.Join(",", started), null, cancellationToken);
             }
-            var comment = $"ChatOpsInspector {group.VulnerabilityId} group {group.Id}";
-            var command = await runbooks.SendPatchCommandAsync(patchRequest.InstanceIds, comment.Length > 100 ? comment[..100] : comment, cancellationToken: cancellationToken);
-            return await RecordStartedAsync(group.Id, request.Actor, patchRequest.Id, command.CommandId, command.RequestId, cancellationToken);
+            return await RecordStartedAsync(group.Id, actor, patchRequest.Id, string.Join(",", started), null, cancellationToken);
         }
-        catch (Exception ex) when (AwsFailures.Is(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogAwsFailed(ex, patchRequest.Kind == "isolate" ? "StartAutomationExecution" : "SendCommand", group.Id);
+            LogAwsFailed(ex, "StartAutomationExecution", group.Id);
+            var why = AwsFailures.Describe(ex);
             await transitions.ApplyAsync(group.Id, Actor.System, (g, _) =>
                 g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == patchRequest.Id && p.CommandId is null
-                    ? new Decision(wf with { State = p.PreviousState, Patch = p with { Progress = null } }, "Patch failed to start", AwsFailures.Describe(ex), "")
+                    ? new Decision(wf with { State = p.PreviousState, Patch = p with { Progress = null, Failure = why } }, "Isolation failed to start", why, "")
                     {
-                        AuditAction = "patch_failed_to_start",
+                        AuditAction = "isolation_failed_to_start",
                         Outcome = "failed",
                         AwsRequestId = AwsFailures.RequestId(ex),
                     }
                     : Decision.Refuse("already moved on"), cancellationToken);
-            await outbox.EnqueueThreadNoteAsync(group.Id, new ChatNote($"The {patchRequest.Kind} of {group.VulnerabilityId} could not start: {AwsFailures.Describe(ex)}"),
+            await outbox.EnqueueThreadNoteAsync(group.Id, new ChatNote($"The isolation for {group.VulnerabilityId} could not start: {why}"),
                 cancellationToken, dedupKey: $"patch-failed:{patchRequest.Id}");
-            return TriageResult.Refused($"Approved, but SSM refused to start: {AwsFailures.Describe(ex)}.", group);
+            return TriageResult.Refused($"Approved, but SSM refused to start: {why}.", group);
         }
     }
 
@@ -228,44 +347,112 @@ internal sealed partial class PatchWorkflow(
         }
     }
 
-    /// <summary>Polls SSM for a running patch; returns when to poll again, or null when done.</summary>
+    /// <summary>Polls SSM for every command of a running patch; returns when to poll again, or null when done.</summary>
     public async Task<DateTimeOffset?> PollAsync(RemediationJob job, CancellationToken cancellationToken)
     {
         var group = await transitions.GetAsync(job.GroupId, cancellationToken);
-        if (group?.Workflow is not { State: GroupState.Patching, Patch: { CommandId: { } commandId } patch } || patch.Id != job.RequestId || patch.Kind != "patch")
+        if (group?.Workflow is not { State: GroupState.Patching, Patch: { } patch } || patch.Id != job.RequestId || patch.Kind != "patch"
+            || patch.CommandIds.Count == 0)
         {
             return null;
         }
-        var progress = await runbooks.GetCommandProgressAsync(commandId, cancellationToken);
-        var shown = new PatchProgress(progress.Total, progress.Succeeded, progress.Failed + progress.TimedOut + progress.Cancelled, progress.Pending + progress.InProgress);
-        var finished = progress.IsComplete;
+        var batches = patch.EffectiveBatches.ToArray();
+        var failures = new List<string>();
+        string? awsRequestId = null;
+        for (var i = 0; i < batches.Length; i++)
+        {
+            if (batches[i] is not { CommandId: { } commandId, Finished: false } batch)
+            {
+                continue;
+            }
+            var progress = await runbooks.GetCommandProgressAsync(commandId, TargetOf(batch), cancellationToken);
+            awsRequestId = progress.RequestIds.Count > 0 ? progress.RequestIds[^1] : awsRequestId;
+            var failed = progress.Failed + progress.TimedOut + progress.Cancelled;
+            // SSM may not list every invocation yet: instances it does not mention are still running.
+            batches[i] = batch with { Progress = new PatchProgress(batch.Count, progress.Succeeded, failed, Math.Max(0, batch.Count - progress.Succeeded - failed)) };
+            failures.AddRange(progress.Instances.Where(s => s.IsFinished && s.Status != RunbookStatus.Success).Select(s => $"{s.InstanceId}: {s.Status}"));
+        }
+        var shown = Aggregate(batches);
+        var finished = batches.All(b => b.Finished);
         if (shown == patch.Progress && !finished)
         {
             return transitions.Now + PollInterval;
         }
-        var updated = await transitions.ApplyAsync(job.GroupId, Actor.System, (g, _) =>
+        var updated = await transitions.ApplyAsync(job.GroupId, Actor.System, (g, now) =>
             g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == patch.Id
-                ? new Decision(wf with { State = finished ? GroupState.Patched : GroupState.Patching, Patch = p with { Progress = shown } },
-                    finished ? "Patch finished" : "Patch progress", progress.Summary, "")
+                ? new Decision(wf with
+                {
+                    State = finished ? GroupState.Patched : GroupState.Patching,
+                    Patch = p with { Batches = batches, Progress = shown, LastProgressAt = now },
+                }, finished ? "Patch finished" : "Patch progress", shown + (batches.Length > 1 ? $" ({batches.Length} commands)" : ""), "")
                 {
                     AuditAction = finished ? "patch_finished" : "patch_progress",
                     Outcome = finished && shown.Failed > 0 ? "partial" : "ok",
-                    AwsRequestId = progress.RequestIds.Count > 0 ? progress.RequestIds[^1] : null,
+                    AwsRequestId = awsRequestId,
+                    Quiet = !finished,
                 }
                 : Decision.Refuse("moved on"), cancellationToken);
         if (!updated.Succeeded || !finished)
         {
             return updated.Succeeded ? transitions.Now + PollInterval : null;
         }
-        var failures = progress.Instances.Where(i => i.Status is not RunbookStatus.Success)
-            .Select(i => $"{i.InstanceId}: {i.Status}").Take(10).ToArray();
+        failures.AddRange(batches.Where(b => b.Error is not null).Select(b => $"{b.Count} instance(s) not started: {b.Error}"));
         await outbox.EnqueueThreadNoteAsync(job.GroupId, new ChatNote(
-            $"Patch of {group.VulnerabilityId} finished: {progress.Summary}." +
-            (failures.Length > 0 ? " Failed: " + string.Join("; ", failures) + "." : "") +
+            $"Patch of {group.VulnerabilityId} finished: {shown}" + (batches.Length > 1 ? $" across {batches.Length} commands" : "") + "." +
+            (failures.Count > 0 ? " Failed: " + string.Join("; ", failures.Take(10)) + (failures.Count > 10 ? $" and {failures.Count - 10} more" : "") + "." : "") +
             " Inspector will rescan; the card turns \"verified fixed\" when it closes the findings."),
             cancellationToken, dedupKey: $"patch-done:{patch.Id}");
+        // Timed from when the patch finished, not from whenever this line runs.
+        var finishedAt = updated.Group!.Workflow.Patch!.LastProgressAt ?? transitions.Now;
         var rescan = new RemediationJob(RemediationJob.RescanCheck, job.GroupId) { RequestId = patch.Id };
-        await queue.EnqueueAsync(Queues.Remediation, rescan.QueueId, rescan.ToJson(), transitions.Now + RescanWindow, cancellationToken);
+        await queue.EnqueueAsync(Queues.Remediation, rescan.QueueId, rescan.ToJson(), finishedAt + RescanWindow, cancellationToken);
+        return null;
+    }
+
+    /// <summary>
+    /// Fails a run that has not moved for <c>Remediation:StallTimeoutMinutes</c>: the card gets its
+    /// actions back and the thread says why. Returns when to look again while the run is alive.
+    /// </summary>
+    public async Task<DateTimeOffset?> WatchAsync(RemediationJob job, CancellationToken cancellationToken)
+    {
+        var stall = options.Value.StallTimeout;
+        var result = await transitions.ApplyAsync(job.GroupId, Actor.System, (group, now) =>
+        {
+            if (group.Workflow is not { State: GroupState.Patching, Patch: { } p } wf || p.Id != job.RequestId)
+            {
+                return Decision.Refuse("done");
+            }
+            var lastMoved = p.LastProgressAt ?? p.DecidedAt ?? p.RequestedAt;
+            if (now < lastMoved + stall)
+            {
+                return Decision.Refuse("alive");
+            }
+            var commands = p.CommandIds.Count == 0 && p.CommandId is { } legacy ? [legacy] : p.CommandIds;
+            var why = $"no progress for {AlertCardBuilder.FormatDuration(now - lastMoved)}" +
+                (commands.Count == 0 ? ", and no command was sent" : $" (last: {p.Progress?.ToString() ?? "nothing reported"})");
+            return new Decision(wf with { State = p.PreviousState, Patch = p with { Failure = why } },
+                p.Kind == "isolate" ? "Isolation stalled" : "Patch stalled", why, "")
+            {
+                AuditAction = p.Kind == "isolate" ? "isolation_stalled" : "patch_stalled",
+                Outcome = "failed",
+            };
+        }, cancellationToken);
+        if (result.Succeeded)
+        {
+            var p = result.Group!.Workflow.Patch!;
+            var commands = p.CommandIds.Count == 0 && p.CommandId is { } legacy ? [legacy] : p.CommandIds;
+            await outbox.EnqueueThreadNoteAsync(job.GroupId, new ChatNote(
+                $"The {p.Kind} of {result.Group.VulnerabilityId} is marked failed: {p.Failure}. " +
+                (commands.Count == 0 ? "Nothing was sent to SSM. "
+                    : $"SSM may still be running what was sent ({string.Join(", ", commands.Take(5))}{(commands.Count > 5 ? $" and {commands.Count - 5} more" : "")}); check Run Command in the console. ") +
+                "The card's actions are available again."),
+                cancellationToken, dedupKey: $"stalled:{p.Id}");
+            return null;
+        }
+        if (result.Group?.Workflow is { State: GroupState.Patching, Patch: { } alive } && alive.Id == job.RequestId)
+        {
+            return (alive.LastProgressAt ?? alive.DecidedAt ?? alive.RequestedAt) + stall;
+        }
         return null;
     }
 
@@ -293,7 +480,7 @@ internal sealed partial class PatchWorkflow(
     {
         var recorded = await transitions.ApplyAsync(groupId, actor, (g, _) =>
             g.Workflow is { State: GroupState.Patching, Patch: { } p } wf && p.Id == requestId
-                ? new Decision(wf with { Patch = p with { CommandId = commandId, Progress = new PatchProgress(p.InstanceIds.Count, 0, 0, p.InstanceIds.Count) } },
+                ? new Decision(wf with { Patch = p with { CommandId = commandId, LastProgressAt = transitions.Now, Progress = new PatchProgress(p.InstanceIds.Count, 0, 0, p.InstanceIds.Count) } },
                     p.Kind == "isolate" ? "Isolation started" : "Patch started", commandId,
                     $"Approved: {p.Kind} of {p.InstanceIds.Count} instance(s) started ({commandId}).")
                 {
@@ -314,9 +501,13 @@ internal sealed partial class PatchWorkflow(
         var wf = group.Workflow;
         if (wf.State != GroupState.PatchRequested || wf.Patch is not { } patch)
         {
-            return wf.Patch is { Approved: true, DecidedBy: { } by }
-                ? $"Already approved by {by.DisplayName}."
-                : "There is no patch request waiting for a decision.";
+            return wf.Patch switch
+            {
+                { Approved: true, DecidedBy: { } by } => $"Already approved by {by.DisplayName}.",
+                // The expiry step may have run a moment before this click: say what happened, not just "nothing pending".
+                { Approved: false, DecidedBy: null } p when now >= p.ExpiresAt => "This request has expired; ask for a new one.",
+                _ => "There is no patch request waiting for a decision.",
+            };
         }
         // A decision must name the request it decides, so a stale or hand-made button cannot approve a newer one.
         if (request.PatchRequestId is not { Length: > 0 } id || id != patch.Id)
@@ -328,6 +519,53 @@ internal sealed partial class PatchWorkflow(
             return "This request has expired; ask for a new one.";
         }
         return null;
+    }
+
+    /// <summary>Open instances grouped by the account and region their findings name, so each call goes where the instance is.</summary>
+    private static List<(AwsTarget? Target, string[] Ids)> TargetsOf(AlertGroup group, IReadOnlyList<string> instances)
+    {
+        var where = group.OpenMembers.Where(m => m.ResourceType == Findings.ResourceTypes.Ec2Instance)
+            .GroupBy(m => m.ResourceId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return [.. instances
+            .GroupBy(id => where.TryGetValue(id, out var m) && !string.IsNullOrEmpty(m.Region)
+                ? new AwsTarget(string.IsNullOrEmpty(m.AccountId) ? null : m.AccountId, m.Region)
+                : null)
+            .Select(g => (g.Key, g.ToArray()))];
+    }
+
+    private static AwsTarget? TargetOf(PatchBatch batch) => batch.Region is { } region ? new AwsTarget(batch.AccountId, region) : null;
+
+    private static PatchRequest WithBatch(PatchRequest p, int index, PatchBatch updated, DateTimeOffset now)
+    {
+        var batches = p.EffectiveBatches.ToArray();
+        batches[index] = updated;
+        return p with { Batches = batches, Progress = Aggregate(batches), LastProgressAt = now };
+    }
+
+    /// <summary>Progress over every batch; instances of a batch SSM refused count as failed.</summary>
+    internal static PatchProgress Aggregate(IReadOnlyList<PatchBatch> batches)
+    {
+        int total = 0, succeeded = 0, failed = 0, running = 0;
+        foreach (var b in batches)
+        {
+            total += b.Count;
+            if (b.Error is not null)
+            {
+                failed += b.Count;
+            }
+            else if (b.Progress is { } p)
+            {
+                succeeded += p.Succeeded;
+                failed += p.Failed;
+                running += p.InProgress;
+            }
+            else
+            {
+                running += b.Count;
+            }
+        }
+        return new PatchProgress(total, succeeded, failed, running);
     }
 
     private static Guid DeterministicToken(string requestId, string instance)

@@ -11,6 +11,7 @@ internal sealed record RemediationJob(string Kind, string GroupId)
     public const string ApprovalExpiry = "approval-expiry";
     public const string PatchPoll = "patch-poll";
     public const string RescanCheck = "rescan-check";
+    public const string Watchdog = "remediation-watchdog";
 
     public string? RequestId { get; init; }
     public string? FilterArn { get; init; }

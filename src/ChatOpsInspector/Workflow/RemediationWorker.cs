@@ -5,7 +5,7 @@ namespace ChatOpsInspector.Workflow;
 
 /// <summary>
 /// Runs timed remediation steps from the durable queue: suppression expiry (and deleting its filter),
-/// approval expiry, patch progress polling, the post-patch rescan check. A step that fails is retried
+/// approval expiry, patch progress polling, the stall watchdog, the post-patch rescan check. A step that fails is retried
 /// with backoff; a replica that dies mid-step leaves it to another after the lease.
 /// </summary>
 internal sealed partial class RemediationWorker(
@@ -72,6 +72,9 @@ internal sealed partial class RemediationWorker(
                         break;
                     case RemediationJob.PatchPoll:
                         again = await patches.PollAsync(job, cancellationToken);
+                        break;
+                    case RemediationJob.Watchdog:
+                        again = await patches.WatchAsync(job, cancellationToken);
                         break;
                     case RemediationJob.RescanCheck:
                         await patches.CheckRescanAsync(job, cancellationToken);

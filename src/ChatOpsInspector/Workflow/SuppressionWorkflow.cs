@@ -89,7 +89,7 @@ internal sealed partial class SuppressionWorkflow(
                     ResourceId = group.Resources.Take(10).Select(r => new StringFilter("EQUALS", r.ResourceId)).ToArray(),
                     AwsAccountId = group.Members.Select(m => m.AccountId).Distinct().Take(10).Select(a => new StringFilter("EQUALS", a)).ToArray(),
                 },
-            }, cancellationToken);
+            }, string.IsNullOrEmpty(group.Meta.Region) ? null : group.Meta.Region, cancellationToken);
         }
         catch (Exception ex) when (AwsFailures.Is(ex))
         {
@@ -172,7 +172,17 @@ internal sealed partial class SuppressionWorkflow(
     /// <summary>Deletes a filter from the remediation queue, retried until Inspector confirms.</summary>
     public async Task DeleteFilterAsync(RemediationJob job, CancellationToken cancellationToken)
     {
-        var result = await inspector.DeleteFilterAsync(job.FilterArn!, cancellationToken);
+        FilterOperationResult result;
+        try
+        {
+            result = await inspector.DeleteFilterAsync(job.FilterArn!, cancellationToken);
+        }
+        catch (AwsServiceException ex) when (ex.Kind == AwsErrorKind.ResourceNotFound)
+        {
+            // Already gone (deleted by hand, or an earlier attempt whose answer was lost): the goal is reached.
+            await AuditAsync(job.GroupId, "suppression_filter_already_deleted", job.FilterArn!, ex.RequestId, cancellationToken);
+            return;
+        }
         await AuditAsync(job.GroupId, "suppression_filter_deleted", job.FilterArn!, result.RequestId, cancellationToken);
     }
 

@@ -72,8 +72,43 @@ internal sealed record PatchRequest
     public Actor? DecidedBy { get; init; }
     public DateTimeOffset? DecidedAt { get; init; }
     public bool? Approved { get; init; }
+
+    /// <summary>Single command of requests stored before batching, or the automation execution ids of an isolation.</summary>
     public string? CommandId { get; init; }
     public PatchProgress? Progress { get; init; }
+
+    /// <summary>
+    /// Slices of <see cref="InstanceIds"/>, one per SSM call: one account and region each, at most
+    /// 50 instances (SendCommand's limit). Each records its command id once sent.
+    /// </summary>
+    public IReadOnlyList<PatchBatch> Batches { get; init; } = [];
+
+    /// <summary>When the run last moved (approval, a command sent, progress seen): what the watchdog measures.</summary>
+    public DateTimeOffset? LastProgressAt { get; init; }
+
+    /// <summary>Why the bot gave up on this run (stalled, could not start).</summary>
+    public string? Failure { get; init; }
+
+    /// <summary>The batches, with a request stored before batching seen as one batch.</summary>
+    public IReadOnlyList<PatchBatch> EffectiveBatches => Batches.Count > 0
+        ? Batches
+        : [new PatchBatch(0, InstanceIds.Count, null, null) { CommandId = CommandId, Progress = Progress }];
+
+    public IReadOnlyList<string> InstanceIdsOf(PatchBatch batch) => [.. InstanceIds.Skip(batch.Start).Take(batch.Count)];
+
+    public IReadOnlyList<string> CommandIds => [.. EffectiveBatches.Select(b => b.CommandId).OfType<string>()];
+}
+
+/// <summary>One SSM call's share of a run: <see cref="Count"/> instances from <see cref="Start"/>, in one account and region.</summary>
+internal sealed record PatchBatch(int Start, int Count, string? AccountId, string? Region)
+{
+    public string? CommandId { get; init; }
+    public PatchProgress? Progress { get; init; }
+
+    /// <summary>Why SSM did not take this batch; its instances count as failed.</summary>
+    public string? Error { get; init; }
+
+    public bool Finished => Error is not null || Progress is { Finished: true };
 }
 
 internal sealed record PatchProgress(int Total, int Succeeded, int Failed, int InProgress)

@@ -31,7 +31,7 @@ internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, I
             {
                 return TriageResult.Refused(refusal, group);
             }
-            var next = decision.Next!.Record(new HistoryEntry(now, decision.Verb, actor, decision.Detail));
+            var next = decision.Quiet ? decision.Next! : decision.Next!.Record(new HistoryEntry(now, decision.Verb, actor, decision.Detail));
             var audit = new AuditRecord
             {
                 At = now,
@@ -84,6 +84,9 @@ internal sealed record Decision(WorkflowState? Next, string Verb, string? Detail
     public string? AuditAction { get; init; }
     public string Outcome { get; init; } = "ok";
     public string? AwsRequestId { get; init; }
+
+    /// <summary>Audited but kept out of the card's short history (one of many similar steps, such as a command batch).</summary>
+    public bool Quiet { get; init; }
 
     public static Decision Refuse(string why) => new(null, "", null, "", why);
 }

@@ -16,8 +16,9 @@ public class AwsConfigurationTests
 
         var aws = host.Services.GetRequiredService<IOptions<AwsOptions>>().Value;
         var remediation = host.Services.GetRequiredService<IOptions<RemediationOptions>>().Value;
-        Assert.Equal("us-east-1", aws.Region);
-        Assert.Equal(new Uri("https://inspector2.us-east-1.amazonaws.com/"), aws.Inspector2Endpoint);
+        Assert.Equal("", aws.Region);
+        Assert.Equal(new Uri("https://inspector2.eu-west-1.amazonaws.com/"), aws.Inspector2EndpointFor("eu-west-1"));
+        Assert.Equal(TimeSpan.FromMinutes(180), remediation.StallTimeout);
         Assert.Equal("AWS-RunPatchBaseline", remediation.PatchDocument);
         Assert.Equal("RebootIfNeeded", remediation.RebootOption);
         Assert.Equal(TimeSpan.FromMinutes(60), remediation.ApprovalTtl);
@@ -38,6 +39,10 @@ public class AwsConfigurationTests
     [InlineData("Remediation:ApprovalTtlMinutes", "0")]
     [InlineData("Remediation:MaxConcurrency", "0%")]
     [InlineData("Remediation:MaxErrors", "ten")]
+    [InlineData("Remediation:StallTimeoutMinutes", "1")]
+    [InlineData("Aws:MemberRoleName", "role with spaces")]
+    [InlineData("Aws:MemberRoleExternalId", "x")]
+    [InlineData("Aws:Sts:ServiceUrl", "sts.local")]
     public async Task BadSettingsFailAtStartUpNamingTheKey(string key, string value)
     {
         using var host = AwsTestHost.Build(new Dictionary<string, string?> { [key] = value });

@@ -21,12 +21,17 @@ internal static class AwsTestHost
         IDictionary<string, string?> configuration,
         TimeProvider? time = null,
         AWSCredentials? credentials = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        bool defaultChain = false)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Test" });
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Services.AddLogging();
-        builder.Services.AddSingleton(credentials ?? new SessionAWSCredentials(AccessKey, SecretKey, SessionToken));
+        if (!defaultChain)
+        {
+            builder.Services.AddSingleton(credentials ?? new SessionAWSCredentials(AccessKey, SecretKey, SessionToken));
+        }
+
         if (time is not null)
         {
             builder.Services.AddSingleton(time);
@@ -64,36 +69,68 @@ internal static partial class SigV4Verification
 
     public static Credential AssertValidSignature(RecordedRequest request, string secretKey)
     {
-        var authorization = request.Header("Authorization");
-        Assert.NotNull(authorization);
-        var match = AuthorizationPattern().Match(authorization);
-        Assert.True(match.Success, $"Not a SigV4 Authorization header: {authorization}");
-        var credential = new Credential(match.Groups[1].Value, match.Groups[2].Value, match.Groups[3].Value,
-            match.Groups[4].Value, match.Groups[5].Value, match.Groups[6].Value);
+        var (credential, error) = Verify(request.Method, request.Path, request.Query,
+            request.Headers.SelectMany(h => h.Value.Select(v => new KeyValuePair<string, string>(h.Key, v))), request.Body, _ => secretKey);
+        Assert.True(error is null, error);
+        return credential!;
+    }
 
-        var amzDate = request.Header("X-Amz-Date");
-        Assert.NotNull(amzDate);
-        Assert.StartsWith(credential.Date, amzDate, StringComparison.Ordinal);
-        var signedAt = DateTimeOffset.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-
-        var headers = new List<KeyValuePair<string, string>>();
-        foreach (var name in credential.SignedHeaders.Split(';'))
+    /// <summary>
+    /// What AWS would decide: the credential scope if the signature matches the secret of its key id,
+    /// else why not (unknown key, stale date, payload hash or signature mismatch).
+    /// </summary>
+    public static (Credential? Credential, string? Error) Verify(
+        string method, string path, string query, IEnumerable<KeyValuePair<string, string>> received, byte[] body, Func<string, string?> secretOf)
+    {
+        var headers = received.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.Select(h => h.Value).ToArray(), StringComparer.OrdinalIgnoreCase);
+        if (!headers.TryGetValue("Authorization", out var authorizations))
         {
-            Assert.True(request.Headers.TryGetValue(name, out var values), $"Signed header {name} did not arrive.");
-            headers.AddRange(values.Select(v => new KeyValuePair<string, string>(name, v)));
+            return (null, "MissingAuthenticationToken");
         }
 
-        var payloadHash = ChatOpsInspector.Aws.SigV4Signer.Sha256Hex(request.Body);
-        if (request.Header("X-Amz-Content-Sha256") is { } declared)
+        var match = AuthorizationPattern().Match(string.Join(',', authorizations));
+        if (!match.Success)
         {
-            Assert.Equal(payloadHash, declared);
+            return (null, "IncompleteSignature");
+        }
+
+        var credential = new Credential(match.Groups[1].Value, match.Groups[2].Value, match.Groups[3].Value,
+            match.Groups[4].Value, match.Groups[5].Value, match.Groups[6].Value);
+        if (secretOf(credential.AccessKey) is not { } secretKey)
+        {
+            return (credential, "UnrecognizedClientException: unknown access key " + credential.AccessKey);
+        }
+
+        if (!headers.TryGetValue("X-Amz-Date", out var dates) || !dates[0].StartsWith(credential.Date, StringComparison.Ordinal))
+        {
+            return (credential, "IncompleteSignature: X-Amz-Date missing or not the scope's date");
+        }
+
+        var signedAt = DateTimeOffset.ParseExact(dates[0], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        var signed = new List<KeyValuePair<string, string>>();
+        foreach (var name in credential.SignedHeaders.Split(';'))
+        {
+            if (!headers.TryGetValue(name, out var values))
+            {
+                return (credential, $"IncompleteSignature: signed header {name} did not arrive");
+            }
+
+            signed.AddRange(values.Select(v => new KeyValuePair<string, string>(name, v)));
+        }
+
+        var payloadHash = ChatOpsInspector.Aws.SigV4Signer.Sha256Hex(body);
+        if (headers.TryGetValue("X-Amz-Content-Sha256", out var declared) && declared[0] != payloadHash && declared[0] != "UNSIGNED-PAYLOAD")
+        {
+            return (credential, "InvalidSignatureException: payload hash mismatch");
         }
 
         var expected = ChatOpsInspector.Aws.SigV4Signer.Sign(
-            new ChatOpsInspector.Aws.SigV4Signer.Request(request.Method, request.Path, request.Query, headers, payloadHash),
+            new ChatOpsInspector.Aws.SigV4Signer.Request(method, path, query, signed, payloadHash),
             credential.AccessKey, secretKey, credential.Region, credential.Service, signedAt);
-        Assert.Equal(expected.Value, credential.Signature);
-        return credential;
+        return expected.Value == credential.Signature
+            ? (credential, null)
+            : (credential, "InvalidSignatureException: The request signature we calculated does not match the signature you provided.");
     }
 
     [GeneratedRegex("^AWS4-HMAC-SHA256 Credential=([^/]+)/([0-9]{8})/([^/]+)/([^/]+)/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$")]

@@ -127,6 +127,7 @@ public partial class CloudFormationTemplateTests
                 "ssm:StartAutomationExecution",
                 "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                 "securityhub:BatchUpdateFindings",
+                "sts:AssumeRole",
             },
             actions);
         Assert.All(BotStatements(), s => Assert.Equal("Allow", s["Effect"]));

@@ -421,11 +421,11 @@ public sealed class Inspector2ClientTests : IDisposable
     [Fact]
     public void EndpointDefaultsToTheRegionalInspector2Endpoint()
     {
-        Assert.Equal(new Uri("https://inspector2.eu-west-1.amazonaws.com/"), new AwsOptions { Region = "eu-west-1" }.Inspector2Endpoint);
-        Assert.Equal(new Uri("https://inspector2.cn-north-1.amazonaws.com.cn/"), new AwsOptions { Region = "cn-north-1" }.Inspector2Endpoint);
+        Assert.Equal(new Uri("https://inspector2.eu-west-1.amazonaws.com/"), new AwsOptions().Inspector2EndpointFor("eu-west-1"));
+        Assert.Equal(new Uri("https://inspector2.cn-north-1.amazonaws.com.cn/"), new AwsOptions().Inspector2EndpointFor("cn-north-1"));
         Assert.Equal(
             new Uri("http://127.0.0.1:8080/inspector/findings/list"),
-            new Uri(new AwsOptions { Inspector2 = { ServiceUrl = "http://127.0.0.1:8080/inspector" } }.Inspector2Endpoint, "findings/list"));
+            new Uri(new AwsOptions { Inspector2 = { ServiceUrl = "http://127.0.0.1:8080/inspector" } }.Inspector2EndpointFor("eu-west-1"), "findings/list"));
     }
 
     private IInspector2Client ClientFor(FakeAwsServer server, out InstantDelays time)

@@ -154,6 +154,25 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.Equal(GroupState.New, (await Group()).Workflow.State);
     }
 
+    /// <summary>
+    /// Production condition: the filter was deleted by hand, or an earlier delete succeeded but its answer
+    /// was lost. Inspector answers 404; the goal is reached, so the step is done and not retried for ever.
+    /// </summary>
+    [Fact]
+    public async Task DeletingAFilterThatIsAlreadyGoneCountsAsDone()
+    {
+        await Do(CardAction.Suppress, Security, "temporary", _time.GetUtcNow().AddDays(30));
+        _aws.DeleteFilterMissing = true;
+        Assert.True((await Do(CardAction.Unsuppress, Security)).Succeeded);
+
+        await TestApp.Eventually(async () => { await Worker.RunDueAsync(default); return (await Audit()).Any(a => a.Action == "suppression_filter_already_deleted"); }, "404 accepted");
+        _time.Advance(TimeSpan.FromHours(2));
+        await Worker.RunDueAsync(default);
+
+        Assert.Single(_aws.Server.To("/filters/delete"));
+        Assert.DoesNotContain(await Audit(), a => a.Action == "suppression_filter_deleted");
+    }
+
     [Fact]
     public async Task PatchNeedsAnApproverOtherThanTheRequesterAndSendsOneCommandEvenWithConcurrentApprovals()
     {
@@ -185,7 +204,7 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.Contains("CVE-2024-29069", body.RootElement.GetProperty("Comment").GetString(), StringComparison.Ordinal);
         var patching = await Group();
         Assert.Equal(GroupState.Patching, patching.Workflow.State);
-        Assert.Equal("cmd-1", patching.Workflow.Patch!.CommandId);
+        Assert.Equal(["cmd-1"], patching.Workflow.Patch!.CommandIds);
     }
 
     [Fact]
