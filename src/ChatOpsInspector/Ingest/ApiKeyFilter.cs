@@ -27,20 +27,11 @@ internal sealed class ApiKeyFilter(IOptionsMonitor<IngestOptions> options) : IEn
         {
             return false;
         }
-        if (!string.IsNullOrEmpty(options.ApiKey))
-        {
-            if (request.Headers.TryGetValue("X-Api-Key", out var key) && key.Count == 1 && FixedTimeEquals(key[0], options.ApiKey))
-            {
-                return true;
-            }
-        }
-        var authorization = request.Headers.Authorization.ToString();
-        if (!string.IsNullOrEmpty(options.ApiKey)
-            && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
-            && FixedTimeEquals(authorization["Bearer ".Length..].Trim(), options.ApiKey))
+        if (!string.IsNullOrEmpty(options.ApiKey) && PresentsKey(request, options.ApiKey))
         {
             return true;
         }
+        var authorization = request.Headers.Authorization.ToString();
         if (!string.IsNullOrEmpty(options.BasicPassword)
             && authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
@@ -48,6 +39,18 @@ internal sealed class ApiKeyFilter(IOptionsMonitor<IngestOptions> options) : IEn
             return FixedTimeEquals(authorization["Basic ".Length..].Trim(), expected);
         }
         return false;
+    }
+
+    /// <summary>True when <c>X-Api-Key</c> or <c>Authorization: Bearer</c> carries <paramref name="expected"/>.</summary>
+    internal static bool PresentsKey(HttpRequest request, string expected)
+    {
+        if (request.Headers.TryGetValue("X-Api-Key", out var key) && key.Count == 1 && FixedTimeEquals(key[0], expected))
+        {
+            return true;
+        }
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            && FixedTimeEquals(authorization["Bearer ".Length..].Trim(), expected);
     }
 
     /// <summary>Constant-time over the hashes, so neither content nor length leaks through timing.</summary>

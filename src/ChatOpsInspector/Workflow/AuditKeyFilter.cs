@@ -20,12 +20,7 @@ internal sealed class AuditKeyFilter(IOptionsMonitor<AuditOptions> options) : IE
                 title: "Audit export is off",
                 detail: "Set Audit:ApiKey to turn on GET /api/audit."));
         }
-        var request = context.HttpContext.Request;
-        var authorization = request.Headers.Authorization.ToString();
-        var given = request.Headers.TryGetValue("X-Api-Key", out var key) && key.Count == 1
-            ? key[0]
-            : authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization["Bearer ".Length..].Trim() : null;
-        if (ApiKeyFilter.FixedTimeEquals(given, expected))
+        if (ApiKeyFilter.PresentsKey(context.HttpContext.Request, expected))
         {
             return next(context);
         }

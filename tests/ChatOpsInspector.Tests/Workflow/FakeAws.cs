@@ -93,6 +93,10 @@ public sealed class FakeAws : IAsyncDisposable
         ["AKIDTESTREMEDIATION1"] = "secret/for/the/fake",
         ["AKIDENDTOENDSLACK001"] = "secret/for/the/fake",
         ["AKIDENDTOENDTEAMS001"] = "secret/for/the/fake",
+        ["AKIDCROSSPLATFORM01"] = "secret/for/the/fake",
+        ["AKIDSLACKAPPTESTS01"] = "secret/for/the/fake",
+        ["AKIDTEAMSCARDACTION1"] = "secret/for/the/fake",
+        ["AKIDTEAMSSUPPRESS01"] = "secret/for/the/fake",
     };
 
     public static async Task<FakeAws> StartAsync()

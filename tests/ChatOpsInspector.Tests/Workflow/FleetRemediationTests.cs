@@ -20,8 +20,8 @@ namespace ChatOpsInspector.Tests.Workflow;
 /// </summary>
 public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<RedisServer>, IAsyncLifetime
 {
-    private static readonly Actor Requester = new("slack", "U_DEV", "Dev");
-    private static readonly Actor Approver = new("slack", "U_APP1", "Approver One");
+    private static readonly Actor Requester = new("slack", "U_DEV", "Dev", Workspace: "T0REMEDY1");
+    private static readonly Actor Approver = new("slack", "U_APP1", "Approver One", Workspace: "T0REMEDY1");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
     private FakeAws _aws = null!;
@@ -37,6 +37,7 @@ public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<Red
             ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Approvers:0"] = "U_APP1",
+            ["Routing:Default:Members:0"] = "U_DEV",
             ["Remediation:StallTimeoutMinutes"] = "60",
         }), services =>
         {
@@ -67,8 +68,12 @@ public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<Red
         return Assert.Single(await Store.GroupIdsAsync("security", default));
     }
 
-    private Task<TriageResult> Do(string groupId, CardAction action, Actor actor) =>
-        _app.Service<TriageService>().ExecuteAsync(new TriageRequest(groupId, action, actor), default);
+    /// <summary>A card action; Approve and Reject name the pending request, as the card's buttons do.</summary>
+    private async Task<TriageResult> Do(string groupId, CardAction action, Actor actor)
+    {
+        var pending = action is CardAction.ApprovePatch or CardAction.RejectPatch ? (await Group(groupId)).Workflow.Patch?.Id : null;
+        return await _app.Service<TriageService>().ExecuteAsync(new TriageRequest(groupId, action, actor) { PatchRequestId = pending }, default);
+    }
 
     private async Task<AlertGroup> Group(string id) => (await Store.GetGroupAsync(id, default))!;
 

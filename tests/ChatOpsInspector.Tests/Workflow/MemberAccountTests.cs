@@ -18,8 +18,8 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
 {
     private const string MemberA = "210987654321";
     private const string MemberB = "222233334444";
-    private static readonly Actor Requester = new("slack", "U_DEV", "Dev");
-    private static readonly Actor Approver = new("slack", "U_APP1", "Approver One");
+    private static readonly Actor Requester = new("slack", "U_DEV", "Dev", Workspace: "T0REMEDY1");
+    private static readonly Actor Approver = new("slack", "U_APP1", "Approver One", Workspace: "T0REMEDY1");
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
     private FakeAws _aws = null!;
@@ -38,6 +38,7 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
             ["Aws:Sts:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Approvers:0"] = "U_APP1",
+            ["Routing:Default:Members:0"] = "U_DEV",
         }), services =>
         {
             services.AddSingleton<TimeProvider>(_time);
@@ -56,7 +57,7 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
         var evt = FindingEvents.Ec2(id, instanceId: instance, account: account, updatedAt: new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));
         evt["region"] = region;
         var detail = evt["detail"]!.AsObject();
-        detail["findingArn"] = $"arn:aws:inspector2:{region}:{account}:finding/{id}";
+        detail["findingArn"] = FindingEvents.Arn(id, account, region);
         detail["resources"]![0]!["region"] = region;
         return evt;
     }
@@ -89,7 +90,7 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
 
         var request = await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.RequestPatch, Requester), default);
         Assert.True(request.Succeeded, request.Message);
-        Assert.True((await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.ApprovePatch, Approver), default)).Succeeded);
+        Assert.True((await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.ApprovePatch, Approver) { PatchRequestId = await PendingAsync(groupId) }, default)).Succeeded);
 
         Assert.Empty(_aws.Rejected);
         var assumed = _aws.StsCalls.Where(c => c.Action == "AssumeRole").ToArray();
@@ -140,7 +141,7 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
         var triage = _app.Service<TriageService>();
         await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.RequestPatch, Requester), default);
 
-        var approval = await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.ApprovePatch, Approver), default);
+        var approval = await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.ApprovePatch, Approver) { PatchRequestId = await PendingAsync(groupId) }, default);
 
         Assert.True(approval.Succeeded, approval.Message);
         var patch = (await _app.Service<IAlertStore>().GetGroupAsync(groupId, default))!.Workflow.Patch!;
@@ -150,4 +151,7 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
         var audit = await _app.Service<IAuditLog>().ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, 100, default);
         Assert.Contains(audit, a => a.Action == "patch_batch_failed" && a.Outcome == "failed");
     }
+
+    private async Task<string?> PendingAsync(string groupId) =>
+        (await _app.Service<IAlertStore>().GetGroupAsync(groupId, default))!.Workflow.Patch?.Id;
 }

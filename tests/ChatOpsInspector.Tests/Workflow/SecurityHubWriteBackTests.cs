@@ -23,7 +23,7 @@ namespace ChatOpsInspector.Tests.Workflow;
 /// </summary>
 public sealed class SecurityHubWriteBackTests(RedisServer redis) : IClassFixture<RedisServer>
 {
-    private static readonly Actor Alice = new("slack", "U0ALICE", "Alice Example");
+    private static readonly Actor Alice = new("slack", "U0ALICE", "Alice Example", Workspace: "T0SECHUB1");
     private static readonly DateTimeOffset Opened = new(2023, 3, 1, 8, 6, 17, TimeSpan.Zero);
 
     private static Task<FakeAwsServer> FakeSecurityHub(Func<int, int>? status = null)
@@ -48,6 +48,7 @@ public sealed class SecurityHubWriteBackTests(RedisServer redis) : IClassFixture
             ["SecurityHub:WriteBack"] = "true",
             ["SecurityHub:ServiceUrl"] = fake.BaseUri.ToString(),
             ["SecurityHub:Api"] = api,
+            ["Routing:Default:Members:0"] = "U0ALICE",
         }),
         services => services.AddSingleton<AWSCredentials>(new SessionAWSCredentials(AwsTestHost.AccessKey, AwsTestHost.SecretKey, AwsTestHost.SessionToken)));
 
