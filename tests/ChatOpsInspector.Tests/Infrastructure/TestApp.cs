@@ -45,7 +45,9 @@ public sealed class TestApp : WebApplicationFactory<Program>
             _settings[key] = value;
         }
         _services = services;
-        UseKestrel(0);
+        // A loopback endpoint on a free port. UseKestrel(0) would rewrite the server's addresses after the
+        // app has started binding them, a race (dotnet/aspnetcore#67714) that failed a test now and then.
+        UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
