@@ -69,7 +69,8 @@ public sealed class PlaygroundTests : IAsyncLifetime
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = BrowserArgs });
         _page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 1600 } });
-        _page.SetDefaultTimeout(30_000);
+        // Generous: on a loaded CI machine the Playground, the bot and Chromium share two cores; a wait ends as soon as its element shows.
+        _page.SetDefaultTimeout(90_000);
         // The Playground asks a CDN for fonts; there is no network here, and it renders without them.
         await _page.RouteAsync(u => !u.StartsWith("http://127.0.0.1", StringComparison.Ordinal) && !u.StartsWith("http://localhost", StringComparison.Ordinal), r => r.AbortAsync());
         await _page.GotoAsync(url, new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 90_000 });
