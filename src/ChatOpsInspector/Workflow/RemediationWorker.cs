@@ -18,31 +18,12 @@ internal sealed partial class RemediationWorker(
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan Idle = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        QueuePolling.RunAsync(RunDueAsync, Idle, time, ex =>
         {
-            int done;
-            try
-            {
-                done = await RunDueAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                AppMetrics.Errors.WithLabels("remediation").Inc();
-                LogLoopFailed(ex);
-                done = 0;
-            }
-            if (done == 0)
-            {
-                await Task.Delay(Idle, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
+            AppMetrics.Errors.WithLabels("remediation").Inc();
+            LogLoopFailed(ex);
+        }, stoppingToken);
 
     /// <summary>One pass over due steps; returns how many ran.</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)

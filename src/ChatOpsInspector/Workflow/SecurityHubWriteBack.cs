@@ -81,31 +81,12 @@ internal sealed partial class SecurityHubWriteBack(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromHours(1);
     private static readonly HashSet<string> RetryableUnprocessed = new(StringComparer.Ordinal) { "ConcurrentUpdateError", "InternalFailure" };
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        QueuePolling.RunAsync(RunDueAsync, Idle, time, ex =>
         {
-            int done;
-            try
-            {
-                done = await RunDueAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                AppMetrics.Errors.WithLabels("securityhub").Inc();
-                LogLoopFailed(ex);
-                done = 0;
-            }
-            if (done == 0)
-            {
-                await Task.Delay(Idle, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
+            AppMetrics.Errors.WithLabels("securityhub").Inc();
+            LogLoopFailed(ex);
+        }, stoppingToken);
 
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
