@@ -81,6 +81,14 @@ internal sealed record GroupMeta
     public string? SlackChannel { get; init; }
     public string? TeamsChannel { get; init; }
     public string Region { get; init; } = "";
+
+    /// <summary>Network reachability: protocol and open port range, which a suppression filter names.</summary>
+    public string? NetworkProtocol { get; init; }
+    public int? PortBegin { get; init; }
+    public int? PortEnd { get; init; }
+
+    /// <summary>Code vulnerability: the detector's name, as Inspector's <c>codeVulnerabilityDetectorName</c> criterion takes it.</summary>
+    public string? CodeDetectorName { get; init; }
 }
 
 /// <summary>One finding in a group: a resource affected by the vulnerability.</summary>
@@ -111,6 +119,11 @@ internal sealed record GroupMember
     public string? ProductArn { get; init; }
 
     public string? ProductFindingId { get; init; }
+
+    /// <summary>ECR repository, Lambda function and code file path: what a suppression filter narrows to.</summary>
+    public string? EcrRepository { get; init; }
+    public string? LambdaFunction { get; init; }
+    public string? CodeFilePath { get; init; }
 }
 
 /// <summary>Where a group's card lives on one platform: Slack channel + ts, or Teams conversation + activity id.</summary>

@@ -138,6 +138,10 @@ internal sealed partial class FindingIngestor(
             SlackChannel = route.SlackChannel,
             TeamsChannel = route.TeamsChannel,
             Region = finding.Region,
+            NetworkProtocol = finding.Network?.Protocol,
+            PortBegin = finding.Network?.PortBegin,
+            PortEnd = finding.Network?.PortEnd,
+            CodeDetectorName = finding.Code?.DetectorName,
         };
         var member = new GroupMember
         {
@@ -158,6 +162,9 @@ internal sealed partial class FindingIngestor(
             Origin = finding.Origin == FindingOrigin.Inspector ? null : finding.Origin,
             ProductArn = finding.ProductArn,
             ProductFindingId = finding.ProductFindingId,
+            EcrRepository = resource.EcrRepository,
+            LambdaFunction = resource.LambdaFunction,
+            CodeFilePath = finding.Code?.FilePath,
         };
         return new IngestRecord(eventId, GroupIds.For(route.Owner, groupingKey), meta, member);
     }

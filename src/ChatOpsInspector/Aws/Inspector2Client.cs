@@ -71,6 +71,11 @@ internal sealed class Inspector2Client(
             throw new ArgumentException("A filter needs at least one criterion; an empty one would match every finding.", nameof(request));
         }
 
+        if (request.FilterCriteria.ExceedsListLimits)
+        {
+            throw new ArgumentException($"Inspector2 takes 1 to {FindingFilterCriteria.MaxListEntries} entries per criteria list; split the filter.", nameof(request));
+        }
+
         var (body, requestId) = await SendAsync("CreateFilter", "filters/create", request,
             Inspector2JsonContext.Default.CreateFilterRequest, Inspector2JsonContext.Default.ArnResponse,
             idempotent: false, region, cancellationToken);

@@ -26,6 +26,9 @@ internal sealed record MapFilter(string Comparison, string Key, string? Value)
     public static MapFilter EqualTo(string key, string? value) => new(StringFilter.EqualsComparison, key, value);
 }
 
+/// <summary>Inspector2 <c>PortRangeFilter</c>: an open port range of a network reachability finding.</summary>
+internal sealed record PortRangeFilter(int? BeginInclusive, int? EndInclusive);
+
 /// <summary>Inspector2 <c>FilterCriteria</c>, limited to the fields this bot filters and suppresses on.</summary>
 internal sealed record FindingFilterCriteria
 {
@@ -51,13 +54,30 @@ internal sealed record FindingFilterCriteria
 
     public IReadOnlyList<StringFilter>? LambdaFunctionName { get; init; }
 
+    public IReadOnlyList<StringFilter>? NetworkProtocol { get; init; }
+
+    public IReadOnlyList<PortRangeFilter>? PortRange { get; init; }
+
+    public IReadOnlyList<StringFilter>? CodeVulnerabilityDetectorName { get; init; }
+
+    public IReadOnlyList<StringFilter>? CodeVulnerabilityFilePath { get; init; }
+
+    /// <summary>Every criteria list of the API model holds 1 to 10 entries (<c>StringFilterList</c>, <c>MapFilterList</c>, <c>PortRangeFilterList</c>: max 10).</summary>
+    public const int MaxListEntries = 10;
+
+    private IReadOnlyCollection<object>?[] Lists() =>
+    [
+        FindingArn, AwsAccountId, FindingStatus, FindingType, Severity, ResourceId, ResourceType,
+        ResourceTags, VulnerabilityId, EcrImageRepositoryName, LambdaFunctionName,
+        NetworkProtocol, PortRange, CodeVulnerabilityDetectorName, CodeVulnerabilityFilePath,
+    ];
+
     [JsonIgnore]
-    public bool IsEmpty =>
-        new IReadOnlyCollection<object>?[]
-        {
-            FindingArn, AwsAccountId, FindingStatus, FindingType, Severity, ResourceId, ResourceType,
-            ResourceTags, VulnerabilityId, EcrImageRepositoryName, LambdaFunctionName,
-        }.All(list => list is null || list.Count == 0);
+    public bool IsEmpty => Lists().All(list => list is null || list.Count == 0);
+
+    /// <summary>A list the API would refuse: empty where present, or longer than <see cref="MaxListEntries"/>.</summary>
+    [JsonIgnore]
+    public bool ExceedsListLimits => Lists().Any(list => list is not null && list.Count is 0 or > MaxListEntries);
 }
 
 internal sealed record SortCriteria(string Field, string SortOrder);

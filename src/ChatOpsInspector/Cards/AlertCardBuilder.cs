@@ -77,7 +77,12 @@ internal static class AlertCardBuilder
             GroupState.New => "New",
             GroupState.Acknowledged => $"Acknowledged by {wf.AcknowledgedBy?.DisplayName}",
             GroupState.Assigned => $"Assigned to {wf.AssignedTo?.DisplayName}",
-            GroupState.Suppressed => $"Suppressed until {Format(wf.Suppression!.ExpiresAt)}",
+            GroupState.Suppressed => wf.Suppression! switch
+            {
+                { Scope: { } scope } s => $"Suppressed until {Format(s.ExpiresAt)}: {scope}",
+                { FilterArn: null } => "Suppressing (waiting for Inspector to confirm the filters)",
+                var s => $"Suppressed until {Format(s.ExpiresAt)}",
+            },
             GroupState.PatchRequested => $"Patch requested by {wf.Patch?.RequestedBy.DisplayName}, awaiting approval",
             GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting"}" +
                 (wf.Patch?.CommandIds.Count > 1 ? $"; {wf.Patch.CommandIds.Count} commands)" : ")"),

@@ -36,6 +36,22 @@ internal sealed class FindingRouter
 
     public AccountInfo? Account(string accountId) => _accounts.GetValueOrDefault(accountId);
 
+    /// <summary>
+    /// Tag keys every finding of this owner carries: those required by each of the owner's rules. None for
+    /// the default owner, which also catches findings no rule matched.
+    /// </summary>
+    public IReadOnlyList<string> TagKeysOf(string owner)
+    {
+        if (string.Equals(owner, _default.Owner, StringComparison.OrdinalIgnoreCase))
+        {
+            return [];
+        }
+        var rules = _rules.Where(r => string.Equals(r.Rule.Target.Owner, owner, StringComparison.OrdinalIgnoreCase)).ToArray();
+        return rules.Length == 0
+            ? []
+            : rules.Select(r => (IEnumerable<string>)r.Rule.Tags.Keys).Aggregate((a, b) => a.Intersect(b, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+    }
+
     public OwnerRoute Route(Finding finding) => Route(finding.AwsAccountId, finding.Resources);
 
     /// <summary>Routes resources of an account; also used for things that are not findings (coverage gaps).</summary>

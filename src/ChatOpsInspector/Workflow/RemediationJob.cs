@@ -12,13 +12,18 @@ internal sealed record RemediationJob(string Kind, string GroupId)
     public const string PatchPoll = "patch-poll";
     public const string RescanCheck = "rescan-check";
     public const string Watchdog = "remediation-watchdog";
+    public const string FilterSweep = "filter-sweep";
 
     public string? RequestId { get; init; }
     public string? FilterArn { get; init; }
     public int Attempt { get; init; }
 
+    /// <summary>Filter sweep: the region and the name prefix of one suppression's filters.</summary>
+    public string? Region { get; init; }
+    public string? FilterName { get; init; }
+
     /// <summary>Stable id, so scheduling the same step twice keeps one item.</summary>
-    public string QueueId => $"{Kind}:{GroupId}:{RequestId ?? FilterArn ?? ""}";
+    public string QueueId => $"{Kind}:{GroupId}:{RequestId ?? FilterArn ?? (FilterName is null ? "" : $"{Region}:{FilterName}")}";
 
     public string ToJson() => JsonSerializer.Serialize(this, RemediationJobJson.Default.RemediationJob);
 

@@ -48,6 +48,9 @@ internal sealed partial class RemediationWorker(
                     case RemediationJob.DeleteFilter:
                         await suppressions.DeleteFilterAsync(job, cancellationToken);
                         break;
+                    case RemediationJob.FilterSweep:
+                        await suppressions.SweepFiltersAsync(job, cancellationToken);
+                        break;
                     case RemediationJob.ApprovalExpiry:
                         await patches.ExpireAsync(job, cancellationToken);
                         break;

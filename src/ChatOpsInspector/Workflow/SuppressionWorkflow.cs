@@ -1,6 +1,7 @@
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Aws;
 using ChatOpsInspector.Cards;
+using ChatOpsInspector.Routing;
 using ChatOpsInspector.State;
 
 namespace ChatOpsInspector.Workflow;
@@ -16,6 +17,7 @@ internal sealed partial class SuppressionWorkflow(
     IInspector2Client inspector,
     IWorkQueue queue,
     ChatOutbox outbox,
+    FindingRouter router,
     ILogger<SuppressionWorkflow> logger)
 {
     public static readonly TimeSpan MaxSuppression = TimeSpan.FromDays(366);
@@ -63,6 +65,10 @@ internal sealed partial class SuppressionWorkflow(
             {
                 return Decision.Refuse(refusal);
             }
+            if (SuppressionFilters.Plan(group, router.TagKeysOf(group.Owner), now).Refusal is { } unmatched)
+            {
+                return Decision.Refuse(unmatched);
+            }
             var detail = $"until {AlertCardBuilder.Format(expires)}: {reason}";
             return new Decision(
                 wf with { State = GroupState.Suppressed, Suppression = new Suppression(reason, expires, request.Actor, now, null, wf.State) },
@@ -74,47 +80,161 @@ internal sealed partial class SuppressionWorkflow(
         }
 
         var group = claim.Group!;
-        FilterOperationResult filter;
+        var suppressedAt = group.Workflow.Suppression!.At;
+        var plan = SuppressionFilters.Plan(group, router.TagKeysOf(group.Owner), suppressedAt);
+        var created = new List<FilterOperationResult>();
+        var uncertain = false;
         try
         {
-            filter = await inspector.CreateFilterAsync(new CreateFilterRequest
+            foreach (var region in plan.Parts.GroupBy(p => p.Region))
             {
-                Name = $"chatopsinspector-{group.Id}-{transitions.Now.ToUnixTimeSeconds()}",
-                Action = FilterAction.Suppress,
-                Description = Shorten($"{group.VulnerabilityId} for {group.Owner}, by {request.Actor.DisplayName} until {expires:yyyy-MM-dd}", 500),
-                Reason = Shorten(reason, 500),
-                FilterCriteria = new FindingFilterCriteria
+                // Filters of this suppression that an earlier, interrupted attempt already made are adopted, not made twice.
+                var existing = await FindFiltersAsync(region.Key, plan.NamePrefix, cancellationToken);
+                foreach (var part in region)
                 {
-                    VulnerabilityId = [new StringFilter("EQUALS", group.VulnerabilityId)],
-                    ResourceId = group.Resources.Take(10).Select(r => new StringFilter("EQUALS", r.ResourceId)).ToArray(),
-                    AwsAccountId = group.Members.Select(m => m.AccountId).Distinct().Take(10).Select(a => new StringFilter("EQUALS", a)).ToArray(),
-                },
-            }, string.IsNullOrEmpty(group.Meta.Region) ? null : group.Meta.Region, cancellationToken);
+                    if (existing.FirstOrDefault(f => f.Name == part.Name) is { } made)
+                    {
+                        created.Add(new FilterOperationResult(made.Arn, null));
+                        uncertain = true; // an earlier attempt ran: a duplicate of it may exist too
+                        continue;
+                    }
+                    var (result, wasUncertain) = await CreateFilterAsync(group, part, plan, request.Actor, reason, expires, cancellationToken);
+                    uncertain |= wasUncertain;
+                    created.Add(result);
+                }
+            }
         }
         catch (Exception ex) when (AwsFailures.Is(ex))
         {
             LogFilterFailed(ex, group.Id, group.Owner);
+            uncertain |= OutcomeUnknown(ex);
+            foreach (var filter in created)
+            {
+                await ScheduleDeleteAsync(group.Id, filter.Arn, transitions.Now, cancellationToken);
+            }
+            await ScheduleSweepsAsync(group.Id, plan, cancellationToken);
             await RevertAsync(group.Id, request.Actor, $"Inspector refused the suppression filter: {AwsFailures.Describe(ex)}", ex, cancellationToken);
-            return TriageResult.Refused($"Could not suppress in Inspector: {AwsFailures.Describe(ex)}. Nothing was changed.", group);
+            return TriageResult.Refused(created.Count == 0 && !uncertain
+                ? $"Could not suppress in Inspector: {AwsFailures.Describe(ex)}. Nothing was changed."
+                : $"Could not suppress in Inspector: {AwsFailures.Describe(ex)}. The alert is not suppressed; the filters made so far are being removed.", group);
         }
 
+        var arns = created.Select(c => c.Arn).ToArray();
+        var message = $"Suppressed {group.VulnerabilityId} until {AlertCardBuilder.Format(expires)}: {plan.Scope}.";
         var recorded = await transitions.ApplyAsync(group.Id, request.Actor, (g, _) =>
-            g.Workflow.Suppression is { } s && g.Workflow.State == GroupState.Suppressed
-                ? new Decision(g.Workflow with { Suppression = s with { FilterArn = filter.Arn } }, "Suppression filter created", filter.Arn, claim.Message)
+            g.Workflow.Suppression is { } s && g.Workflow.State == GroupState.Suppressed && s.At == suppressedAt
+                ? new Decision(g.Workflow with { Suppression = s with { FilterArn = arns[0], FilterArns = arns, Scope = plan.Scope } },
+                    "Suppression filter created", $"{plan.Scope}: {string.Join(", ", arns)}", message)
                 {
                     AuditAction = "suppression_filter_created",
-                    AwsRequestId = filter.RequestId,
+                    AwsRequestId = created[0].RequestId,
                 }
-                : Decision.Refuse("The suppression was lifted while its filter was being created."), cancellationToken);
+                : Decision.Refuse("The suppression was lifted while its filters were being created."), cancellationToken);
         if (!recorded.Succeeded)
         {
-            // Lifted meanwhile: do not leave an orphan filter behind.
-            await ScheduleDeleteAsync(group.Id, filter.Arn, transitions.Now, cancellationToken);
+            // Lifted meanwhile: do not leave orphan filters behind.
+            foreach (var arn in arns)
+            {
+                await ScheduleDeleteAsync(group.Id, arn, transitions.Now, cancellationToken);
+            }
             return recorded;
         }
-        var expiry = new RemediationJob(RemediationJob.SuppressionExpiry, group.Id) { FilterArn = filter.Arn };
+        foreach (var filter in created.Skip(1))
+        {
+            await AuditAsync(group.Id, "suppression_filter_created", filter.Arn, filter.RequestId, cancellationToken);
+        }
+        if (uncertain)
+        {
+            // A create whose answer was lost may still appear later; the sweep removes any filter of this suppression not recorded here.
+            await ScheduleSweepsAsync(group.Id, plan, cancellationToken);
+        }
+        var expiry = new RemediationJob(RemediationJob.SuppressionExpiry, group.Id) { FilterArn = arns[0] };
         await queue.EnqueueAsync(Queues.Remediation, expiry.QueueId, expiry.ToJson(), expires, cancellationToken);
         return recorded;
+    }
+
+    /// <summary>
+    /// Creates one filter. A create without a client token is not retried blindly: when its outcome is
+    /// unknown (timeout, dropped connection, 5xx) the filter is looked up by its name first.
+    /// </summary>
+    private async Task<(FilterOperationResult Result, bool Uncertain)> CreateFilterAsync(
+        AlertGroup group, FilterPart part, FilterPlan plan, Actor actor, string reason, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        var request = new CreateFilterRequest
+        {
+            Name = part.Name,
+            Action = FilterAction.Suppress,
+            Description = Shorten($"{group.VulnerabilityId} for {group.Owner} ({part.Name[plan.NamePrefix.Length..]}/{plan.Parts.Count}, {part.Findings} findings), by {actor.DisplayName} until {expires:yyyy-MM-dd}", 500),
+            Reason = Shorten(reason, 500),
+            FilterCriteria = part.Criteria,
+        };
+        var uncertain = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return (await inspector.CreateFilterAsync(request, part.Region.Length == 0 ? null : part.Region, cancellationToken), uncertain);
+            }
+            catch (AwsServiceException ex) when (OutcomeUnknown(ex) && attempt < MaxCreateAttempts)
+            {
+                uncertain = true;
+                LogCreateUncertain(ex, part.Name, group.Id, attempt);
+                var found = await FindFiltersAsync(part.Region, part.Name, cancellationToken);
+                if (found.FirstOrDefault(f => f.Name == part.Name) is { } made)
+                {
+                    return (new FilterOperationResult(made.Arn, ex.RequestId), true);
+                }
+            }
+        }
+    }
+
+    internal const int MaxCreateAttempts = 3;
+
+    private static bool OutcomeUnknown(Exception ex) =>
+        ex is AwsServiceException aws && aws.Kind != AwsErrorKind.Throttling
+        && (aws.StatusCode is null || (int)aws.StatusCode >= 500 || aws.ErrorCode is "InvalidResponse");
+
+    /// <summary>This bot's SUPPRESS filters in a region whose names start with <paramref name="prefix"/>, every page read.</summary>
+    private async Task<List<Inspector2Filter>> FindFiltersAsync(string region, string prefix, CancellationToken cancellationToken)
+    {
+        var found = new List<Inspector2Filter>();
+        await foreach (var page in inspector.ListAllFiltersAsync(new ListFiltersRequest { Action = FilterAction.Suppress, MaxResults = 100 },
+            region.Length == 0 ? null : region, cancellationToken))
+        {
+            found.AddRange(page.Items.Where(f => f.Name.StartsWith(prefix, StringComparison.Ordinal)));
+        }
+        return found;
+    }
+
+    private async Task ScheduleSweepsAsync(string groupId, FilterPlan plan, CancellationToken cancellationToken)
+    {
+        foreach (var region in plan.Regions)
+        {
+            var job = new RemediationJob(RemediationJob.FilterSweep, groupId) { Region = region, FilterName = plan.NamePrefix };
+            await queue.EnqueueAsync(Queues.Remediation, job.QueueId, job.ToJson(), transitions.Now + SweepDelay, cancellationToken);
+        }
+    }
+
+    /// <summary>Long enough for a create that was still in flight to have landed or failed.</summary>
+    internal static readonly TimeSpan SweepDelay = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Deletes the filters of one suppression (by name prefix) that the group does not record: made by
+    /// an attempt whose answer was lost, or left by a suppression that failed or was lifted.
+    /// </summary>
+    public async Task SweepFiltersAsync(RemediationJob job, CancellationToken cancellationToken)
+    {
+        var group = await transitions.GetAsync(job.GroupId, cancellationToken);
+        var kept = group?.Workflow.Suppression?.AllFilterArns ?? [];
+        var found = await FindFiltersAsync(job.Region ?? "", job.FilterName!, cancellationToken);
+        var orphans = found.Where(f => !kept.Contains(f.Arn)).ToArray();
+        foreach (var orphan in orphans)
+        {
+            LogOrphan(orphan.Name, job.GroupId);
+            await ScheduleDeleteAsync(job.GroupId, orphan.Arn, transitions.Now, cancellationToken);
+        }
+        await AuditAsync(job.GroupId, "suppression_filters_swept",
+            $"{job.FilterName}* in {(string.IsNullOrEmpty(job.Region) ? "home region" : job.Region)}: {found.Count} found, {orphans.Length} not recorded and deleted", null, cancellationToken);
     }
 
     public Task<TriageResult> UnsuppressAsync(TriageRequest request, CancellationToken cancellationToken) =>
@@ -124,6 +244,7 @@ internal sealed partial class SuppressionWorkflow(
     public async Task<TriageResult> LiftAsync(string groupId, Actor actor, string? expectedFilterArn, string verb, CancellationToken cancellationToken)
     {
         string? filterArn = null;
+        IReadOnlyList<string> filterArns = [];
         var result = await transitions.ApplyAsync(groupId, actor, (group, now) =>
         {
             var wf = group.Workflow;
@@ -144,11 +265,12 @@ internal sealed partial class SuppressionWorkflow(
                 return Decision.Refuse("A newer suppression replaced this one.");
             }
             filterArn = s.FilterArn;
+            filterArns = s.AllFilterArns;
             var back = s.PreviousState is GroupState.Suppressed or GroupState.Resolved or GroupState.PatchRequested or GroupState.Patching
                 ? GroupState.New
                 : s.PreviousState;
             return new Decision(wf with { State = back, Suppression = null, UnsuppressedAt = now }, verb,
-                s.FilterArn is null ? null : $"filter {s.FilterArn}", $"{group.VulnerabilityId} is open again.")
+                s.AllFilterArns.Count == 0 ? null : $"filters {string.Join(", ", s.AllFilterArns)}", $"{group.VulnerabilityId} is open again.")
             {
                 AuditAction = verb == "Unsuppressed" ? "unsuppressed" : "suppression_expired",
             };
@@ -157,9 +279,9 @@ internal sealed partial class SuppressionWorkflow(
         {
             return result;
         }
-        if (filterArn is not null)
+        foreach (var arn in filterArns)
         {
-            await ScheduleDeleteAsync(groupId, filterArn, transitions.Now, cancellationToken);
+            await ScheduleDeleteAsync(groupId, arn, transitions.Now, cancellationToken);
         }
         await outbox.EnqueueThreadNoteAsync(groupId,
             new ChatNote(verb == "Unsuppressed"
@@ -210,4 +332,10 @@ internal sealed partial class SuppressionWorkflow(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Creating the suppression filter for group {GroupId} of {Owner} failed")]
     private partial void LogFilterFailed(Exception ex, string groupId, string owner);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "CreateFilter {FilterName} for group {GroupId} has an unknown outcome (attempt {Attempt}); looking it up by name")]
+    private partial void LogCreateUncertain(Exception ex, string filterName, string groupId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Filter {FilterName} of group {GroupId} is not recorded by its suppression; deleting it")]
+    private partial void LogOrphan(string filterName, string groupId);
 }

@@ -56,7 +56,17 @@ internal sealed record Suppression(
     Actor By,
     DateTimeOffset At,
     string? FilterArn,
-    GroupState PreviousState);
+    GroupState PreviousState)
+{
+    /// <summary>Every filter of the suppression (<see cref="FilterArn"/> is the first); empty until Inspector confirmed them all.</summary>
+    public IReadOnlyList<string> FilterArns { get; init; } = [];
+
+    /// <summary>"12 findings, 2 filters, eu-west-1", set with <see cref="FilterArns"/>.</summary>
+    public string? Scope { get; init; }
+
+    /// <summary>The filters to delete when the suppression ends, including those stored before there were several.</summary>
+    public IReadOnlyList<string> AllFilterArns => FilterArn is null || FilterArns.Contains(FilterArn) ? FilterArns : [FilterArn, .. FilterArns];
+}
 
 internal sealed record PatchRequest
 {

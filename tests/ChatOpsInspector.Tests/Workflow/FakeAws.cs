@@ -16,7 +16,7 @@ namespace ChatOpsInspector.Tests.Workflow;
 /// it recomputes every request's SigV4 signature from the secret of the key id it names and answers
 /// 403 when it does not match; it enforces the SSM list limits of the published API model.
 /// </summary>
-public sealed class FakeAws : IAsyncDisposable
+public sealed partial class FakeAws : IAsyncDisposable
 {
     /// <summary>botocore ssm/2014-11-06 service-2.json: InstanceIdList max 50 (SendCommand.InstanceIds).</summary>
     public const int SendCommandMaxInstances = 50;
@@ -27,7 +27,6 @@ public sealed class FakeAws : IAsyncDisposable
 
     public const string OwnAccount = "111122223333";
 
-    private int _filters;
     private int _commands;
     private int _sessions;
 
@@ -57,14 +56,8 @@ public sealed class FakeAws : IAsyncDisposable
     /// <summary>Every request refused for its signature, with the reason.</summary>
     public ConcurrentQueue<string> Rejected { get; } = new();
 
-    /// <summary>When set, CreateFilter answers this AWS error code with HTTP 403.</summary>
-    public string? CreateFilterError { get; set; }
-
     /// <summary>What ListCoverage answers (Inspector2 <c>coveredResources</c> items), in one page.</summary>
     public ConcurrentQueue<object> CoveredResources { get; } = new();
-
-    /// <summary>When set, DeleteFilter answers 404 ResourceNotFoundException (the filter is already gone).</summary>
-    public bool DeleteFilterMissing { get; set; }
 
     /// <summary>When set, SendCommand answers this AWS error code with HTTP 400.</summary>
     public string? SendCommandError { get; set; }
@@ -136,36 +129,17 @@ public sealed class FakeAws : IAsyncDisposable
                 }
                 fake.Signed.Enqueue(new SignedCall(operation, credential!.AccessKey, credential.Region, credential.Service));
                 http.Items["account"] = fake.KeyAccounts.TryGetValue(credential.AccessKey, out var account) ? account : OwnAccount;
+                http.Items["region"] = credential.Region;
                 await next();
             });
-            app.MapPost("/filters/create", (HttpContext http) =>
-            {
-                if (fake.CreateFilterError is { } code)
-                {
-                    http.Response.Headers["x-amzn-ErrorType"] = code;
-                    http.Response.Headers["x-amzn-RequestId"] = "req-create-failed";
-                    return Results.Json(new { message = "User is not authorized to perform inspector2:CreateFilter" }, statusCode: 403);
-                }
-                http.Response.Headers["x-amzn-RequestId"] = "req-create-" + Interlocked.Increment(ref fake._filters);
-                return Results.Json(new { arn = $"arn:aws:inspector2:eu-west-1:123456789012:owner/123456789012/filter/f{fake._filters}" });
-            });
+            app.MapPost("/filters/create", (Func<HttpContext, Task<IResult>>)fake.CreateFilterAsync);
+            app.MapPost("/filters/list", (Func<HttpContext, Task<IResult>>)fake.ListFiltersAsync);
             app.MapPost("/coverage/list", (HttpContext http) =>
             {
                 http.Response.Headers["x-amzn-RequestId"] = "req-coverage";
                 return Results.Json(new { coveredResources = fake.CoveredResources.ToArray() });
             });
-            app.MapPost("/filters/delete", async (HttpContext http) =>
-            {
-                using var doc = await JsonDocument.ParseAsync(http.Request.Body);
-                if (fake.DeleteFilterMissing)
-                {
-                    http.Response.Headers["x-amzn-ErrorType"] = "ResourceNotFoundException";
-                    http.Response.Headers["x-amzn-RequestId"] = "req-delete-missing";
-                    return Results.Json(new { message = "The filter was not found" }, statusCode: 404);
-                }
-                http.Response.Headers["x-amzn-RequestId"] = "req-delete";
-                return Results.Json(new { arn = doc.RootElement.GetProperty("arn").GetString() });
-            });
+            app.MapPost("/filters/delete", (Func<HttpContext, Task<IResult>>)fake.DeleteFilterAsync);
             app.MapPost("/", async (HttpContext http) =>
             {
                 if (http.Request.HasFormContentType)
