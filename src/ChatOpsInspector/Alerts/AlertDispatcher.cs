@@ -136,6 +136,15 @@ internal sealed partial class AlertDispatcher(
                 ? await adapter.PostCardAsync(channel, card, cancellationToken)
                 : await adapter.UpdateCardAsync(existing, card, cancellationToken);
             AppMetrics.ChatCalls.WithLabels(adapter.Platform, operation, result.Outcome.ToString()).Inc();
+            if (result.MessageGone && existing is not null)
+            {
+                // Someone deleted the card: post it again and point the stored ref (later updates, thread notes) at the new one.
+                LogCardGone(group.Id, adapter.Platform, existing.Channel, existing.MessageId, result.Error);
+                operation = "repost";
+                result = await adapter.PostCardAsync(existing.Channel, card, cancellationToken);
+                AppMetrics.ChatCalls.WithLabels(adapter.Platform, operation, result.Outcome.ToString()).Inc();
+                existing = null;
+            }
             switch (result.Outcome)
             {
                 case ChatOutcome.Ok when existing is null && result.Message is { } posted:
@@ -251,6 +260,9 @@ internal sealed partial class AlertDispatcher(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Platform} card of group {GroupId} ({Channel} {MessageId}) is gone ({Error}); posting it again")]
+    private partial void LogCardGone(string groupId, string platform, string channel, string messageId, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Posted the card of group {GroupId} to {Platform} but could not store its ref yet; retrying: {Error}")]
     private partial void LogCardRefRetry(string groupId, string platform, string error);

@@ -42,4 +42,9 @@ internal sealed record ChatResult(ChatOutcome Outcome, ChatMessageRef? Message =
     public static ChatResult Ok(ChatMessageRef? message = null) => new(ChatOutcome.Ok, message);
     public static ChatResult Retry(TimeSpan? after, string error) => new(ChatOutcome.RetryLater, RetryAfter: after, Error: error);
     public static ChatResult Failed(string error) => new(ChatOutcome.Failed, Error: error);
+
+    /// <summary>The card to update no longer exists (deleted in the channel): the dispatcher posts it again.</summary>
+    public static ChatResult Gone(string error) => new(ChatOutcome.Failed, Error: error) { MessageGone = true };
+
+    public bool MessageGone { get; init; }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -142,9 +143,12 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
             }
             var error = Text(json?["error"]) ?? "invalid_response";
             LogApiError(method, error);
-            return error == "ratelimited"
-                ? SlackApiResult.Retry(error, RetryAfter(response) ?? TimeSpan.FromSeconds(1))
-                : SlackApiResult.Failure(error, json);
+            return error switch
+            {
+                "ratelimited" => SlackApiResult.Retry(error, RetryAfter(response) ?? TimeSpan.FromSeconds(1)),
+                _ when TransientErrors.Contains(error) => SlackApiResult.Retry(error, RetryAfter(response)),
+                _ => SlackApiResult.Failure(error, json),
+            };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -162,6 +166,17 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
             return SlackApiResult.Retry("invalid_json", null);
         }
     }
+
+    /// <summary>
+    /// <c>ok:false</c> errors that say Slack failed, not the request (Web API docs, "Errors" of every method):
+    /// worth another try later, unlike <c>channel_not_found</c> or <c>invalid_auth</c>.
+    /// </summary>
+    internal static readonly FrozenSet<string> TransientErrors =
+        new[] { "internal_error", "fatal_error", "service_unavailable", "request_timeout" }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary><c>chat.update</c> errors meaning the message is gone (deleted, or no longer the bot's to edit): post it again.</summary>
+    internal static readonly FrozenSet<string> MessageGoneErrors =
+        new[] { "message_not_found", "cant_update_message" }.ToFrozenSet(StringComparer.Ordinal);
 
     private static StringContent Json(JsonObject body)
     {

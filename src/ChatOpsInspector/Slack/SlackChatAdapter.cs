@@ -22,7 +22,9 @@ internal sealed class SlackChatAdapter(SlackApiClient slack, TimeProvider time) 
     public async Task<ChatResult> UpdateCardAsync(ChatMessageRef message, AlertCardView card, CancellationToken cancellationToken)
     {
         var result = await slack.UpdateAsync(message.Channel, message.MessageId, SlackCards.FallbackText(card), SlackCards.Blocks(card, time.GetUtcNow()), cancellationToken);
-        return ToChatResult(result, message.Channel, message.MessageId);
+        return result.Error is { } error && SlackApiClient.MessageGoneErrors.Contains(error)
+            ? ChatResult.Gone(error)
+            : ToChatResult(result, message.Channel, message.MessageId);
     }
 
     public async Task<ChatResult> PostNoteAsync(string channel, ChatMessageRef? thread, ChatNote note, CancellationToken cancellationToken)

@@ -45,6 +45,9 @@ internal sealed record SlackJob
     /// <summary>Set once a state change ran, so retrying a failed reply does not run it again.</summary>
     public string? Outcome { get; init; }
     public int Attempts { get; init; }
+
+    /// <summary>What Slack's <c>Retry-After</c> asked for on the last failed attempt; the next one waits at least that long.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 [JsonSourceGenerationOptions(

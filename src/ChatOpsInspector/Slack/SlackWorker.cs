@@ -115,8 +115,10 @@ internal sealed partial class SlackWorker(
             await queue.CompleteAsync(SlackWorkQueue.Name, item, time.GetUtcNow(), cancellationToken);
             return;
         }
-        var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempts)));
-        await queue.EnqueueAsync(SlackWorkQueue.Name, item.Id, JsonSerializer.Serialize(retry with { Attempts = attempts }, SlackJson.Default.SlackJob),
+        var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempts)));
+        var delay = retry.RetryAfter is { } asked && asked > TimeSpan.Zero ? asked : backoff;
+        LogRetrying(job.Kind, job.GroupId, attempts, delay);
+        await queue.EnqueueAsync(SlackWorkQueue.Name, item.Id, JsonSerializer.Serialize(retry with { Attempts = attempts, RetryAfter = null }, SlackJson.Default.SlackJob),
             time.GetUtcNow() + delay, cancellationToken);
     }
 
@@ -212,7 +214,7 @@ internal sealed partial class SlackWorker(
         }
         if (result.Transient)
         {
-            return job;
+            return job with { RetryAfter = result.RetryAfter };
         }
         AppMetrics.Errors.WithLabels("slack").Inc();
         LogReplyFailed(job.Kind, result.Error);
@@ -227,6 +229,9 @@ internal sealed partial class SlackWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Slack {Kind} job for group {GroupId} failed; will retry")]
     private partial void LogJobFailed(Exception ex, SlackJobKind kind, string? groupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Kind} job for group {GroupId} retried (attempt {Attempts}) in {Delay}")]
+    private partial void LogRetrying(SlackJobKind kind, string? groupId, int attempts, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Gave up on Slack {Kind} job for group {GroupId} after {Attempts} attempts")]
     private partial void LogGaveUp(SlackJobKind kind, string? groupId, int attempts);

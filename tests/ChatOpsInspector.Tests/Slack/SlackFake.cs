@@ -39,10 +39,18 @@ public sealed class SlackFake : IAsyncDisposable
         var fake = new SlackFake();
         fake.Server = await FakeServer.StartAsync((app, _) =>
         {
-            app.MapPost("/hooks/{**rest}", () =>
-                fake.Failures.TryGetValue("hooks", out var failures) && failures.TryDequeue(out var failure)
-                    ? Results.Text(failure.Body, "text/plain", statusCode: failure.Status)
-                    : Results.Text("ok"));
+            app.MapPost("/hooks/{**rest}", (HttpContext context) =>
+            {
+                if (!fake.Failures.TryGetValue("hooks", out var failures) || !failures.TryDequeue(out var failure))
+                {
+                    return Results.Text("ok");
+                }
+                if (failure.RetryAfter is not null)
+                {
+                    context.Response.Headers["Retry-After"] = failure.RetryAfter;
+                }
+                return Results.Text(failure.Body, "text/plain", statusCode: failure.Status);
+            });
             app.MapPost("/{method}", async (string method, HttpContext context) => await fake.AnswerAsync(method, context));
         });
         return fake;
@@ -95,7 +103,9 @@ public sealed class SlackFake : IAsyncDisposable
             return Results.Text(failure.Body, "application/json", statusCode: failure.Status);
         }
         var body = await new StreamReader(context.Request.Body).ReadToEndAsync();
-        var ts = (Interlocked.Increment(ref _ts) / 1_000_000.0).ToString("0.000000", CultureInfo.InvariantCulture);
+        // Integer arithmetic: as a double, 1700000000.000001 rounds to the previous ts and two messages would share one.
+        var n = Interlocked.Increment(ref _ts);
+        var ts = string.Create(CultureInfo.InvariantCulture, $"{n / 1_000_000}.{n % 1_000_000:D6}");
         JsonObject answer = method switch
         {
             "chat.postMessage" => new() { ["ok"] = true, ["channel"] = JsonNode.Parse(body)?["channel"]?.GetValue<string>(), ["ts"] = ts },
