@@ -112,7 +112,10 @@ internal sealed partial class SuppressionWorkflow(
             {
                 await ScheduleDeleteAsync(group.Id, filter.Arn, transitions.Now, cancellationToken);
             }
-            await ScheduleSweepsAsync(group.Id, plan, cancellationToken);
+            if (uncertain)
+            {
+                await ScheduleSweepsAsync(group.Id, plan, cancellationToken);
+            }
             await RevertAsync(group.Id, request.Actor, $"Inspector refused the suppression filter: {AwsFailures.Describe(ex)}", ex, cancellationToken);
             return TriageResult.Refused(created.Count == 0 && !uncertain
                 ? $"Could not suppress in Inspector: {AwsFailures.Describe(ex)}. Nothing was changed."
@@ -215,6 +218,8 @@ internal sealed partial class SuppressionWorkflow(
         }
     }
 
+    internal const int MaxSweepAttempts = 30;
+
     /// <summary>Long enough for a create that was still in flight to have landed or failed.</summary>
     internal static readonly TimeSpan SweepDelay = TimeSpan.FromMinutes(5);
 
@@ -226,7 +231,18 @@ internal sealed partial class SuppressionWorkflow(
     {
         var group = await transitions.GetAsync(job.GroupId, cancellationToken);
         var kept = group?.Workflow.Suppression?.AllFilterArns ?? [];
-        var found = await FindFiltersAsync(job.Region ?? "", job.FilterName!, cancellationToken);
+        List<Inspector2Filter> found;
+        try
+        {
+            found = await FindFiltersAsync(job.Region ?? "", job.FilterName!, cancellationToken);
+        }
+        catch (Exception ex) when (AwsFailures.Is(ex) && job.Attempt >= MaxSweepAttempts - 1)
+        {
+            // Retried with backoff for about a day; after that a person has to look (the audit names the filters).
+            await AuditAsync(job.GroupId, "suppression_filter_sweep_failed",
+                $"{job.FilterName}* in {job.Region}: {AwsFailures.Describe(ex)}", AwsFailures.RequestId(ex), cancellationToken);
+            return;
+        }
         var orphans = found.Where(f => !kept.Contains(f.Arn)).ToArray();
         foreach (var orphan in orphans)
         {
