@@ -12,6 +12,8 @@ internal sealed record RemediationJob(string Kind, string GroupId)
     public const string PatchPoll = "patch-poll";
     public const string RescanCheck = "rescan-check";
     public const string Watchdog = "remediation-watchdog";
+    public const string RequestCheck = "request-check";
+    public const string StartRun = "start-run";
 
     public string? RequestId { get; init; }
     public string? FilterArn { get; init; }
