@@ -93,7 +93,7 @@ internal sealed partial class RemediationOptionsValidator : IValidateOptions<Rem
             failures.Add($"Remediation:RebootOption must be {RemediationOptions.RebootIfNeeded} or {RemediationOptions.NoReboot}.");
         }
 
-        if (options.IsolationEnabled && !IsDocumentName(options.IsolationDocument))
+        if (options.IsolationEnabled && !IsDocumentName(options.EffectiveIsolationDocument))
         {
             failures.Add($"Remediation:IsolationDocument '{options.IsolationDocument}' is not an SSM document name or ARN.");
         }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ChatOpsInspector.Workflow;
 
 /// <summary>Where an alert group stands. Order matters only for display.</summary>
@@ -88,9 +90,11 @@ internal sealed record PatchRequest
     /// <summary>For a release: the state to return to once every instance is released (the state before isolation).</summary>
     public GroupState? AfterState { get; init; }
 
+    [JsonIgnore]
     public bool IsAutomation => Kind is IsolateKind or ReleaseKind;
 
     /// <summary>The words for this run: "patch", "isolation", "release".</summary>
+    [JsonIgnore]
     public string Noun => Kind switch
     {
         IsolateKind => "isolation",
@@ -99,6 +103,7 @@ internal sealed record PatchRequest
     };
 
     /// <summary>Instances this run leaves in containment: isolated ones after an isolation, unreleased ones after a release.</summary>
+    [JsonIgnore]
     public IReadOnlyList<string> ContainedInstances => Kind switch
     {
         IsolateKind => [.. EffectiveBatches.Where(b => b.Progress is { Succeeded: > 0 }).SelectMany(InstanceIdsOf)],
