@@ -44,7 +44,7 @@ internal sealed class FakeSsm : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var fake = new FakeSsm(app);
-        app.MapPost("/", fake.HandleAsync);
+        app.MapPost("/", (Func<HttpContext, Task<IResult>>)fake.HandleAsync);
         await app.StartAsync();
         fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/";
         return fake;
