@@ -78,6 +78,10 @@ internal static class FleetScenario
         report.Add("approval → last SendCommand (ms)", Math.Round(lastMs));
         report.Add("bot CPU from approval to last command + 2 s (ms)", Math.Round(cpu.TotalMilliseconds));
         report.Add("DescribeInstanceInformation calls", ssm.Operations.GetValueOrDefault("AmazonSSM.DescribeInstanceInformation"));
+        foreach (var answer in rig.Slack.ResponseUrlBodies.Take(4))
+        {
+            report.Note("answer in Slack: " + (answer.Length > 200 ? answer[..200] : answer));
+        }
         report.Note($"{instances:#,0} instances of {cve} for owner {app}; request and approval as signed Slack block_actions; SSM on loopback answers at once");
         return report;
     }
