@@ -15,6 +15,7 @@ internal static class BenchProgram
           ingest         distinct critical findings, single events per request, vs. the ceiling
           storm          10,000 findings of one CVE on 2,000 instances of one owner
           interactions   signed Slack block_actions (acknowledge) and /vulns commands, 200 users
+          fleet          approve a patch of a 2,000-instance group against a fake SSM
           faults         Redis outage, flaky Slack, bot SIGKILL, two bot instances
           hostile        bad inputs: statuses, nothing stored, service stays up
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
@@ -50,6 +51,7 @@ internal static class BenchProgram
                 "ingest" => await IngestScenario.RunAsync(options),
                 "storm" => await StormScenario.RunAsync(options),
                 "interactions" => await InteractionsScenario.RunAsync(options),
+                "fleet" => await FleetScenario.RunAsync(options),
                 "faults" => await FaultsScenario.RunAsync(options),
                 "hostile" => await HostileScenario.RunAsync(options),
                 "micro" => Micro.MicroBenchmarks.Run(options),

@@ -119,7 +119,9 @@ internal sealed partial class FakeSlack : IAsyncDisposable
                 }
                 return Results.Json(new { ok = true, channel, ts });
             case "users.info":
-                var id = context.Request.HasFormContentType ? context.Request.Form["user"].ToString() : "U0";
+                // The bot asks with a query string; one shared e-mail would make every user one person.
+                var id = context.Request.HasFormContentType ? context.Request.Form["user"].ToString() : context.Request.Query["user"].ToString();
+                id = string.IsNullOrEmpty(id) ? "U0" : id;
                 return Results.Json(new { ok = true, user = new { id, name = id.ToLowerInvariant(), real_name = "User " + id, profile = new { email = id.ToLowerInvariant() + "@example.com", real_name = "User " + id } } });
             default:
                 return Results.Json(new { ok = true });

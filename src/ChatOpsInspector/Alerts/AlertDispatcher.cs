@@ -25,6 +25,7 @@ internal sealed partial class AlertDispatcher(
     FindingRouter router,
     TimeProvider time,
     IOptions<DispatchOptions> options,
+    IOptions<Aws.RemediationOptions> remediation,
     ILogger<AlertDispatcher> logger) : BackgroundService
 {
     private readonly IChatAdapter[] _adapters = adapters.ToArray();
@@ -109,7 +110,7 @@ internal sealed partial class AlertDispatcher(
         var route = router.FindOwner(group.Owner);
         if (_adapters.Length == 0)
         {
-            LogWouldPost(group.Id, group.Owner, AlertCardBuilder.Build(group, time.GetUtcNow()).FallbackText);
+            LogWouldPost(group.Id, group.Owner, AlertCardBuilder.Build(group, time.GetUtcNow(), CardFeatures.From(remediation.Value)).FallbackText);
             await queue.CompleteAsync(Queues.Groups, item, time.GetUtcNow(), cancellationToken);
             return;
         }
@@ -125,7 +126,7 @@ internal sealed partial class AlertDispatcher(
             }
             var existing = group.Cards.GetValueOrDefault(adapter.Platform);
             // Built before the slot is taken, so that the call follows its slot as closely as it can.
-            card ??= AlertCardBuilder.Build(group, time.GetUtcNow());
+            card ??= AlertCardBuilder.Build(group, time.GetUtcNow(), CardFeatures.From(remediation.Value));
             if (await ChannelSlotAsync(adapter.Platform, channel, "g:" + group.Id, cancellationToken) is { } slot)
             {
                 retryAt = Min(retryAt, slot);

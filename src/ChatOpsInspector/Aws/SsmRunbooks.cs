@@ -36,6 +36,22 @@ internal interface IRunbookClient
     /// <paramref name="clientToken"/> makes a repeated request start nothing new.
     /// </summary>
     Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Starts the isolation runbook, or with <paramref name="release"/> the release runbook, for one
+    /// instance: its configured parameters, the instance id and the <c>AutomationAssumeRole</c> for the
+    /// instance's account.
+    /// </summary>
+    Task<IsolationStarted> StartContainmentAsync(string instanceId, bool release, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default);
+
+    /// <summary>State of automation executions (DescribeAutomationExecutions filtered by ExecutionId, 10 ids a call, all pages).</summary>
+    Task<IReadOnlyList<AutomationState>> GetAutomationStatesAsync(IReadOnlyCollection<string> executionIds, AwsTarget? target = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One automation execution as SSM reports it.</summary>
+internal sealed record AutomationState(string ExecutionId, RunbookStatus Status, string? RawStatus, string? FailureMessage)
+{
+    public bool IsFinished => Status is RunbookStatus.Success or RunbookStatus.Failed or RunbookStatus.TimedOut or RunbookStatus.Cancelled;
 }
 
 internal sealed record ManagedInstance(
@@ -156,6 +172,9 @@ internal sealed partial class SsmRunbooks(
     /// ids usually answer in one page.
     /// </summary>
     public const int DescribeBatchSize = 50;
+
+    /// <summary>DescribeAutomationExecutions: AutomationExecutionFilterValueList holds at most 10 values.</summary>
+    public const int MaxAutomationFilterValues = 10;
 
     private const int SdkMaxErrorRetry = 3;
 
@@ -296,19 +315,37 @@ internal sealed partial class SsmRunbooks(
         return new CommandProgress(commandId, [.. instances.Values], requestIds);
     }
 
-    public async Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default)
+    public Task<IsolationStarted> StartIsolationAsync(string instanceId, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default) =>
+        StartContainmentAsync(instanceId, release: false, clientToken, target, cancellationToken);
+
+    public async Task<IsolationStarted> StartContainmentAsync(string instanceId, bool release, Guid? clientToken = null, AwsTarget? target = null, CancellationToken cancellationToken = default)
     {
         var settings = remediationOptions.Value;
         if (!settings.IsolationEnabled)
         {
-            throw new InvalidOperationException("Isolation is off: set Remediation:IsolationDocument to an SSM Automation document.");
+            throw new InvalidOperationException("Isolation is off: set Remediation:Isolation:Enabled or Remediation:IsolationDocument.");
         }
 
+        var document = release
+            ? settings.EffectiveReleaseDocument ?? throw new InvalidOperationException("No release runbook: set Remediation:Isolation:ReleaseDocument.")
+            : settings.EffectiveIsolationDocument;
         var id = DistinctInstanceIds([instanceId])[0];
+        var region = target?.Region ?? awsOptions.Value.ResolveRegion();
+        var parameters = settings.IsolationParameters(release).ToDictionary(p => p.Key, p => new List<string> { p.Value }, StringComparer.Ordinal);
+        parameters[settings.Isolation.InstanceIdParameter] = [id];
+        if (settings.Isolation.RoleFor(target?.AccountId, region) is { } role)
+        {
+            parameters[IsolationOptions.AssumeRoleParameter] = [role];
+        }
+        else if (!string.IsNullOrWhiteSpace(settings.Isolation.AutomationAssumeRoleName))
+        {
+            throw new InvalidOperationException($"The account of {id} is not known, so Remediation:Isolation:AutomationAssumeRoleName cannot name its role; set AutomationAssumeRoleArn.");
+        }
+
         var request = new StartAutomationExecutionRequest
         {
-            DocumentName = settings.IsolationDocument,
-            Parameters = new Dictionary<string, List<string>> { ["InstanceId"] = [id] },
+            DocumentName = document,
+            Parameters = parameters,
             ClientToken = clientToken?.ToString("D"),
         };
         var response = await CallAsync("StartAutomationExecution", target,
@@ -321,8 +358,41 @@ internal sealed partial class SsmRunbooks(
                 "The response carries no automation execution id.", response.HttpStatusCode, requestId, AwsErrorKind.Unavailable);
         }
 
-        logger.IsolationStarted(executionId, settings.IsolationDocument, id, requestId);
-        return new IsolationStarted(executionId, settings.IsolationDocument, id, requestId);
+        logger.IsolationStarted(executionId, document, id, requestId);
+        return new IsolationStarted(executionId, document, id, requestId);
+    }
+
+    public async Task<IReadOnlyList<AutomationState>> GetAutomationStatesAsync(IReadOnlyCollection<string> executionIds, AwsTarget? target = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executionIds);
+        var found = new Dictionary<string, AutomationState>(StringComparer.Ordinal);
+        // AutomationExecutionFilterValueList holds at most 10 values (botocore ssm/2014-11-06).
+        foreach (var chunk in executionIds.Distinct(StringComparer.Ordinal).Chunk(MaxAutomationFilterValues))
+        {
+            string? nextToken = null;
+            do
+            {
+                var request = new DescribeAutomationExecutionsRequest
+                {
+                    Filters = [new AutomationExecutionFilter { Key = AutomationExecutionFilterKey.ExecutionId, Values = [.. chunk] }],
+                    MaxResults = 50,
+                    NextToken = nextToken,
+                };
+                var response = await CallAsync("DescribeAutomationExecutions", target,
+                    (ssm, ct) => ssm.DescribeAutomationExecutionsAsync(request, ct), cancellationToken);
+                foreach (var execution in response.AutomationExecutionMetadataList ?? [])
+                {
+                    var raw = execution.AutomationExecutionStatus?.Value;
+                    found[execution.AutomationExecutionId] = new AutomationState(
+                        execution.AutomationExecutionId, MapAutomationStatus(raw), raw, execution.FailureMessage);
+                }
+
+                nextToken = NextOrNull(response.NextToken, nextToken);
+            }
+            while (nextToken is not null);
+        }
+
+        return [.. found.Values];
     }
 
     public void Dispose()
@@ -360,6 +430,17 @@ internal sealed partial class SsmRunbooks(
         "Cancelled" => RunbookStatus.Cancelled,
         "InProgress" or "Cancelling" => RunbookStatus.InProgress,
         _ => RunbookStatus.Pending, // Pending, Delayed, and anything SSM adds later that has not finished.
+    };
+
+    /// <summary>AutomationExecutionStatus of botocore's SSM model, reduced to what a card shows.</summary>
+    internal static RunbookStatus MapAutomationStatus(string? status) => status switch
+    {
+        "Success" or "CompletedWithSuccess" => RunbookStatus.Success,
+        "Failed" or "CompletedWithFailure" or "Rejected" or "ChangeCalendarOverrideRejected" or "Exited" => RunbookStatus.Failed,
+        "TimedOut" => RunbookStatus.TimedOut,
+        "Cancelled" => RunbookStatus.Cancelled,
+        "InProgress" or "Waiting" or "Cancelling" or "RunbookInProgress" => RunbookStatus.InProgress,
+        _ => RunbookStatus.Pending, // Pending, PendingApproval, Approved, Scheduled, … and anything SSM adds later.
     };
 
     private static List<string> DistinctInstanceIds(IReadOnlyCollection<string> instanceIds)

@@ -11,7 +11,9 @@ internal static class AlertCardBuilder
     public const int MaxResourcesShown = 10;
     public const int MaxDescriptionChars = 600;
 
-    public static AlertCardView Build(AlertGroup group, DateTimeOffset now)
+    public const int MaxInstanceNamesShown = 10;
+
+    public static AlertCardView Build(AlertGroup group, DateTimeOffset now, CardFeatures? features = null)
     {
         var meta = group.Meta;
         var wf = group.Workflow;
@@ -52,9 +54,12 @@ internal static class AlertCardBuilder
             StateLines = wf.History.Select(Describe).ToArray(),
             PatchProgress = wf.Patch?.Progress?.ToString(),
             PatchRequestId = wf.Patch?.Id,
+            ApprovalSummary = wf.State == GroupState.PatchRequested && wf.Patch is { Checking: false } ? ApprovalSummary(group) : null,
+            Checking = wf.State == GroupState.PatchRequested && wf.Patch is { Checking: true },
+            RunNoun = wf.Patch?.Noun ?? "patch",
             InspectorConsoleUrl = $"https://{region}.console.aws.amazon.com/inspector/v2/home?region={region}#/findings/all",
             VulnerabilityUrl = VulnerabilityUrl(meta),
-            Actions = ActionsFor(group, ec2),
+            Actions = ActionsFor(group, ec2, features ?? CardFeatures.None),
             PatchUnavailableReason = ec2.Count > 0 ? null : PatchUnavailable(meta),
             FallbackText = $"{SeverityLabel(group.Severity)} {meta.VulnerabilityId}: {meta.Title} — {group.OpenCount} open, owner {meta.Owner}",
         };
@@ -83,10 +88,15 @@ internal static class AlertCardBuilder
                 { FilterArn: null } => "Suppressing (waiting for Inspector to confirm the filters)",
                 var s => $"Suppressed until {Format(s.ExpiresAt)}",
             },
-            GroupState.PatchRequested => $"Patch requested by {wf.Patch?.RequestedBy.DisplayName}, awaiting approval",
-            GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting"}" +
+            GroupState.PatchRequested => $"{(wf.Patch?.Kind == PatchRequest.IsolateKind ? "Isolation" : "Patch")} requested by {wf.Patch?.RequestedBy.DisplayName}, " +
+                (wf.Patch?.Checking == true ? "checking SSM…" : "awaiting approval"),
+            GroupState.Patching when wf.Patch?.Kind == PatchRequest.IsolateKind => $"Isolating ({wf.Patch.Progress?.ToString() ?? "starting…"})",
+            GroupState.Patching when wf.Patch?.Kind == PatchRequest.ReleaseKind => $"Releasing ({wf.Patch.Progress?.ToString() ?? "starting…"})",
+            GroupState.Patching => $"Patching ({wf.Patch?.Progress?.ToString() ?? "starting…"}" +
                 (wf.Patch?.CommandIds.Count > 1 ? $"; {wf.Patch.CommandIds.Count} commands)" : ")"),
             GroupState.Patched => "Patched, waiting for Inspector to verify",
+            GroupState.Isolated => $"Isolated ({wf.Patch?.ContainedInstances.Count ?? 0} instance(s) contained" +
+                (wf.Patch?.Progress is { Failed: > 0 } p ? $", {p.Failed} failed" : "") + ")",
             GroupState.Resolved => wf.TimeToFix is { } ttf ? $"Resolved (verified fixed in {FormatDuration(ttf)})" : "Resolved",
             _ => wf.State.ToString(),
         };
@@ -122,22 +132,50 @@ internal static class AlertCardBuilder
     private static string Describe(HistoryEntry e) =>
         $"{e.Action} by {e.Actor.DisplayName}" + (e.Detail is null ? "" : $" ({e.Detail})") + $" · {Format(e.At)}";
 
-    private static IReadOnlyList<CardAction> ActionsFor(AlertGroup group, IReadOnlyList<string> ec2)
+    /// <summary>
+    /// What a pending request asks the approver to approve, in one line: runbook, operation, reboot
+    /// option, how many instances and their Name tags (else ids). Plain text; renderers escape it.
+    /// </summary>
+    public static string? ApprovalSummary(AlertGroup group)
+    {
+        if (group.Workflow.Patch is not { } p)
+        {
+            return null;
+        }
+        var tags = group.Members.Where(m => m.ResourceType == ResourceTypes.Ec2Instance)
+            .GroupBy(m => m.ResourceId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(m => m.Tags.TryGetValue("Name", out var n) ? n : null).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n)), StringComparer.Ordinal);
+        var names = p.InstanceIds.Take(MaxInstanceNamesShown)
+            .Select(id => tags.TryGetValue(id, out var name) && name is not null ? $"{name} ({id})" : id);
+        var more = p.InstanceIds.Count > MaxInstanceNamesShown ? $" and {p.InstanceIds.Count - MaxInstanceNamesShown} more" : "";
+        var what = p.Kind switch
+        {
+            PatchRequest.IsolateKind => $"Runbook {p.Document} (SSM Automation, one run per instance: network containment)",
+            _ => $"Document {p.Document}, Operation={p.Operation ?? "Install"}, RebootOption={p.RebootOption}" +
+                (p.RebootOption == Aws.RemediationOptions.NoReboot ? " (no reboot)" : " (instances may reboot)"),
+        };
+        return $"{what} · {p.InstanceIds.Count} instance(s): {string.Join(", ", names)}{more}";
+    }
+
+    private static IReadOnlyList<CardAction> ActionsFor(AlertGroup group, IReadOnlyList<string> ec2, CardFeatures features)
     {
         var wf = group.Workflow;
         return wf.State switch
         {
             GroupState.Resolved => [],
             GroupState.Suppressed => [CardAction.Unsuppress],
+            // Nothing to approve while SSM is being checked; the requester may still cancel.
+            GroupState.PatchRequested when wf.Patch is { Checking: true } => [CardAction.RejectPatch],
             GroupState.PatchRequested => [CardAction.ApprovePatch, CardAction.RejectPatch],
             GroupState.Patching => [],
+            GroupState.Isolated => [.. features.Release ? [CardAction.Release] : Array.Empty<CardAction>(), CardAction.Assign],
             _ => [
                 .. wf.State == GroupState.New ? [CardAction.Acknowledge] : Array.Empty<CardAction>(),
                 CardAction.Assign,
                 CardAction.Suppress,
                 // Patching cannot close an open port: no patch action on network reachability findings.
                 .. ec2.Count > 0 && group.Meta.Type != FindingType.NetworkReachability ? [CardAction.RequestPatch] : Array.Empty<CardAction>(),
-                .. ec2.Count > 0 && group.InspectorScore >= 9.0 ? [CardAction.RequestIsolation] : Array.Empty<CardAction>(),
+                .. features.Isolation && ec2.Count > 0 && group.InspectorScore >= 9.0 ? [CardAction.RequestIsolation] : Array.Empty<CardAction>(),
             ],
         };
     }

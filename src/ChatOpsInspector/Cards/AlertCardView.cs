@@ -44,6 +44,18 @@ internal sealed record AlertCardView
     public IReadOnlyList<string> StateLines { get; init; } = [];
     public string? PatchProgress { get; init; }
 
+    /// <summary>
+    /// What an approver approves, shown before they approve: runbook, operation, reboot option, the
+    /// instance count and their Name tags ("AWS-RunPatchBaseline · Install · RebootIfNeeded (may reboot) · 3 instances: web-1, …").
+    /// </summary>
+    public string? ApprovalSummary { get; init; }
+
+    /// <summary>True while the bot checks SSM for a new request (no decision possible yet).</summary>
+    public bool Checking { get; init; }
+
+    /// <summary>"patch", "isolation" or "release": the words of the current or pending run.</summary>
+    public string RunNoun { get; init; } = "patch";
+
     /// <summary>The pending patch request that Approve/Reject buttons decide, so a stale card cannot decide a newer one.</summary>
     public string? PatchRequestId { get; init; }
 
@@ -79,6 +91,7 @@ internal enum CardAction
     ApprovePatch,
     RejectPatch,
     RequestIsolation,
+    Release,
 }
 
 internal static class CardActionIds
@@ -91,6 +104,7 @@ internal static class CardActionIds
     public const string ApprovePatch = "approve";
     public const string RejectPatch = "reject";
     public const string RequestIsolation = "isolate";
+    public const string Release = "release";
 
     public static string Id(this CardAction action) => action switch
     {
@@ -102,6 +116,7 @@ internal static class CardActionIds
         CardAction.ApprovePatch => ApprovePatch,
         CardAction.RejectPatch => RejectPatch,
         CardAction.RequestIsolation => RequestIsolation,
+        CardAction.Release => Release,
         _ => throw new ArgumentOutOfRangeException(nameof(action)),
     };
 
@@ -115,6 +130,15 @@ internal static class CardActionIds
         ApprovePatch => CardAction.ApprovePatch,
         RejectPatch => CardAction.RejectPatch,
         RequestIsolation => CardAction.RequestIsolation,
+        Release => CardAction.Release,
         _ => null,
     };
+}
+
+/// <summary>Remediation the deployment offers: isolation and release only when configured.</summary>
+internal sealed record CardFeatures(bool Isolation, bool Release)
+{
+    public static readonly CardFeatures None = new(false, false);
+
+    public static CardFeatures From(Aws.RemediationOptions options) => new(options.IsolationEnabled, options.ReleaseEnabled);
 }

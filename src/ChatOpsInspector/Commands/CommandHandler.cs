@@ -270,7 +270,7 @@ internal sealed class CommandHandler(
         return new CommandReply
         {
             Text = text,
-            Cards = page.First.Select(g => AlertCardBuilder.Build(g, now)).ToArray(),
+            Cards = page.First.Select(g => triage.Card(g, now)).ToArray(),
             Owners = page.First.Select(g => g.Owner).ToHashSet(StringComparer.OrdinalIgnoreCase),
         };
     }

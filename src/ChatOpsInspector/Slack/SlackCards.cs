@@ -137,7 +137,11 @@ internal static class SlackCards
             .Append(SlackText.EscapeTruncate(view.GroupId, 64)).Append('`');
         if (!string.IsNullOrEmpty(view.PatchProgress))
         {
-            text.Append("\nPatch: ").Append(SlackText.EscapeTruncate(view.PatchProgress, 300));
+            text.Append('\n').Append(Capitalized(view.RunNoun)).Append(": ").Append(SlackText.EscapeTruncate(view.PatchProgress, 300));
+        }
+        if (view.ApprovalSummary is { Length: > 0 } approving)
+        {
+            text.Append("\n*Approving runs:* ").Append(SlackText.EscapeTruncate(approving, 1500));
         }
         return text.ToString();
     }
@@ -219,7 +223,7 @@ internal static class SlackCards
             {
                 ["type"] = "button",
                 ["action_id"] = ActionId(action, view.GroupId),
-                ["text"] = Plain(Label(action), SlackLimits.ButtonText),
+                ["text"] = Plain(Label(action, view), SlackLimits.ButtonText),
                 ["value"] = SlackText.Truncate(value, SlackLimits.ButtonValue),
             };
             switch (action)
@@ -227,17 +231,62 @@ internal static class SlackCards
                 case CardAction.Acknowledge or CardAction.ApprovePatch:
                     button["style"] = "primary";
                     break;
-                case CardAction.RejectPatch or CardAction.RequestIsolation:
+                case CardAction.RejectPatch or CardAction.RequestIsolation or CardAction.Release:
                     button["style"] = "danger";
                     break;
+            }
+            if (Confirmation(view, action) is { } confirm)
+            {
+                button["confirm"] = confirm;
             }
             buttons.Add(button);
         }
         return buttons.Count == 0 ? null : new JsonObject { ["type"] = "actions", ["elements"] = buttons };
     }
 
+    /// <summary>
+    /// Block Kit confirmation dialog object (api.slack.com/reference/block-kit/composition-objects#confirm):
+    /// title ≤ 100, text ≤ 300, confirm and deny ≤ 30 characters, plain text. One tap on a phone must
+    /// not start a reboot or a containment.
+    /// </summary>
+    public static JsonObject? Confirmation(AlertCardView view, CardAction action)
+    {
+        var (title, text, yes) = action switch
+        {
+            CardAction.ApprovePatch when view.RunNoun == "isolation" =>
+                ("Approve isolation?", "Cuts these instances off the network. " + view.ApprovalSummary, "Isolate"),
+            CardAction.ApprovePatch => ("Approve patch?", "Patches now. " + view.ApprovalSummary, "Patch"),
+            CardAction.RequestIsolation => ("Request isolation?",
+                $"Asks an approver to cut the {view.OpenCount} open instance(s) of {view.VulnerabilityId} off the network.", "Request isolation"),
+            CardAction.Release => ("Release isolation?", "Restores the network access of the isolated instances.", "Release"),
+            _ => default,
+        };
+        if (title is null)
+        {
+            return null;
+        }
+        return new JsonObject
+        {
+            ["title"] = Plain(title, 100),
+            ["text"] = Plain(text, 300),
+            ["confirm"] = Plain(yes, 30),
+            ["deny"] = Plain("Cancel", 30),
+            ["style"] = action == CardAction.ApprovePatch ? "primary" : "danger",
+        };
+    }
+
+    private static string Capitalized(string word) => word.Length == 0 ? word : string.Concat(word[..1].ToUpperInvariant(), word.AsSpan(1));
+
+    public static string Label(CardAction action, AlertCardView view) => (action, view.RunNoun) switch
+    {
+        (CardAction.ApprovePatch, "isolation") => "Approve isolation",
+        (CardAction.RejectPatch, "isolation") => "Reject isolation",
+        _ => Label(action),
+    };
+
     public static string Label(CardAction action) => action switch
     {
+        CardAction.Release => "Release isolation",
         CardAction.Acknowledge => "Acknowledge",
         CardAction.Assign => "Assign…",
         CardAction.Suppress => "Suppress…",

@@ -94,6 +94,10 @@ internal static class AlertCardRenderer
             body.Add(Text(TeamsText.Escape(TeamsText.Cut(notice, 500)), color: viewer.NoticeIsError ? "Attention" : "Good", weight: "Bolder"));
         }
         body.Add(Text("**State:** " + TeamsText.Escape(view.StateLabel), color: view.SlaBreached ? "Attention" : null));
+        if (view.ApprovalSummary is { Length: > 0 } approving)
+        {
+            body.Add(Text("**Approving runs:** " + TeamsText.Escape(TeamsText.Cut(approving, 1500)), color: "Warning"));
+        }
         body.Add(new JsonObject { ["type"] = "FactSet", ["facts"] = Facts(view) });
 
         if (level.Description > 0 && view.Description is { Length: > 0 } description)
@@ -194,7 +198,7 @@ internal static class AlertCardRenderer
         Add("SLA due", AlertCardBuilder.Format(view.SlaDueAt) + (view.SlaBreached ? " (breached)" : ""));
         if (view.PatchProgress is { } progress)
         {
-            Add("Patch", TeamsText.Escape(progress));
+            Add(view.RunNoun.Length > 0 ? string.Concat(view.RunNoun[..1].ToUpperInvariant(), view.RunNoun.AsSpan(1)) : "Patch", TeamsText.Escape(progress));
         }
         return facts;
     }
@@ -211,9 +215,10 @@ internal static class AlertCardRenderer
                 CardAction.Suppress => SuppressForm(view, viewer),
                 CardAction.Unsuppress => Execute("Unsuppress", action, view.GroupId),
                 CardAction.RequestPatch => Execute("Request patch", action, view.GroupId),
-                CardAction.ApprovePatch => Execute("Approve patch", action, view.GroupId, "positive", viewer.PatchRequestId),
-                CardAction.RejectPatch => Execute("Reject patch", action, view.GroupId, "destructive", viewer.PatchRequestId),
-                CardAction.RequestIsolation => Execute("Isolate instances", action, view.GroupId, "destructive"),
+                CardAction.ApprovePatch => Confirming(Execute(view.RunNoun == "isolation" ? "Approve isolation" : "Approve patch", action, view.GroupId, "positive", viewer.PatchRequestId)),
+                CardAction.RejectPatch => Execute(view.RunNoun == "isolation" ? "Reject isolation" : "Reject patch", action, view.GroupId, "destructive", viewer.PatchRequestId),
+                CardAction.RequestIsolation => Confirming(Execute("Request isolation", action, view.GroupId, "destructive")),
+                CardAction.Release => Confirming(Execute("Release isolation", action, view.GroupId, "destructive")),
                 _ => null,
             });
         }
@@ -314,6 +319,50 @@ internal static class AlertCardRenderer
         return execute;
     }
 
+    /// <summary>Marks a button whose first press only asks "are you sure?" (see <see cref="Confirmation"/>).</summary>
+    private static JsonObject Confirming(JsonObject execute)
+    {
+        execute["data"]![TeamsActionData.Step] = TeamsActionData.ConfirmStep;
+        return execute;
+    }
+
+    /// <summary>
+    /// The answer to the first press of Approve, Request isolation or Release: what will run, and
+    /// Confirm (the same verb and data, without the confirmation step) or Cancel (back to the card).
+    /// </summary>
+    public static JsonObject Confirmation(AlertCardView view, CardAction action, string verb, JsonObject data)
+    {
+        var (title, text, yes) = action switch
+        {
+            CardAction.ApprovePatch when view.RunNoun == "isolation" =>
+                ("Approve isolation?", "This cuts the instances off the network. " + view.ApprovalSummary, "Confirm isolation"),
+            CardAction.ApprovePatch => ("Approve patch?", "This patches now. " + view.ApprovalSummary, "Confirm patch"),
+            CardAction.RequestIsolation => ("Request isolation?",
+                $"Asks an approver to cut the {view.OpenCount} open instance(s) of {view.VulnerabilityId} off the network.", "Confirm request"),
+            _ => ("Release isolation?", "This restores the network access of the isolated instances.", "Confirm release"),
+        };
+        var confirmed = (JsonObject)data.DeepClone();
+        confirmed.Remove(TeamsActionData.Step);
+        var card = Message(title, text);
+        card["actions"] = new JsonArray(
+            new JsonObject
+            {
+                ["type"] = "Action.Execute",
+                ["title"] = yes,
+                ["verb"] = verb,
+                ["data"] = confirmed,
+                ["style"] = action == CardAction.ApprovePatch ? "positive" : "destructive",
+            },
+            new JsonObject
+            {
+                ["type"] = "Action.Execute",
+                ["title"] = "Cancel",
+                ["verb"] = RefreshVerb,
+                ["data"] = Data(view.GroupId),
+            });
+        return card;
+    }
+
     private static JsonObject Data(string groupId, string? patchRequestId = null)
     {
         var data = new JsonObject { [TeamsActionData.GroupId] = groupId };
@@ -372,6 +421,10 @@ internal static class TeamsActionData
     public const string Reason = "reason";
     public const string Expiry = "expiry";
     public const string ExpiryDate = "expiryDate";
+
+    /// <summary>"confirm" on buttons that first show a confirmation card.</summary>
+    public const string Step = "step";
+    public const string ConfirmStep = "confirm";
     public const int MaxReasonChars = 500;
     public const int MaxSuppressDays = 365;
 }

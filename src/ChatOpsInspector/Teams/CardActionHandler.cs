@@ -53,7 +53,7 @@ internal sealed partial class CardActionHandler(
         }
         if (verb == AlertCardRenderer.RefreshVerb)
         {
-            return Card(AlertCardRenderer.Render(AlertCardBuilder.Build(group, time.GetUtcNow()), viewers.ForUser(group, actor)));
+            return Card(AlertCardRenderer.Render(triage.Card(group, time.GetUtcNow()), viewers.ForUser(group, actor)));
         }
         if (CardActionIds.Parse(verb) is not { } cardAction)
         {
@@ -64,11 +64,18 @@ internal sealed partial class CardActionHandler(
         {
             return BadRequest(problem);
         }
+        if (cardAction is CardAction.ApprovePatch or CardAction.RequestIsolation or CardAction.Release
+            && ReadString(data, TeamsActionData.Step) == TeamsActionData.ConfirmStep)
+        {
+            // First press: say what will run and ask again; nothing changes until Confirm.
+            return Card(AlertCardRenderer.Confirmation(triage.Card(group, time.GetUtcNow()), cardAction, verb!,
+                (JsonObject)JsonNode.Parse(data.GetRawText())!));
+        }
         var result = await triage.ExecuteAsync(request!, cancellationToken);
         LogAction(groupId, cardAction, result.Succeeded);
         var current = result.Group ?? group;
         return Card(AlertCardRenderer.Render(
-            AlertCardBuilder.Build(current, time.GetUtcNow()),
+            triage.Card(current, time.GetUtcNow()),
             viewers.ForUser(current, actor, result.Message, noticeIsError: !result.Succeeded)));
     }
 

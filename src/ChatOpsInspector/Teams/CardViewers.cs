@@ -27,7 +27,7 @@ internal sealed class CardViewers(TriageService triage, FindingRouter router, Ti
 
     /// <summary>The card <paramref name="actor"/> sees, with a message about their last action.</summary>
     public CardViewer ForUser(AlertGroup group, Actor actor, string? notice = null, bool noticeIsError = false) =>
-        For(AlertCardBuilder.Build(group, time.GetUtcNow()), actor, RouteOf(group.Owner), group.Workflow.Patch?.Id) with
+        For(triage.Card(group, time.GetUtcNow()), actor, RouteOf(group.Owner), group.Workflow.Patch?.Id) with
         {
             Notice = notice,
             NoticeIsError = noticeIsError,

@@ -13,6 +13,8 @@ internal sealed record RemediationJob(string Kind, string GroupId)
     public const string RescanCheck = "rescan-check";
     public const string Watchdog = "remediation-watchdog";
     public const string FilterSweep = "filter-sweep";
+    public const string RequestCheck = "request-check";
+    public const string StartRun = "start-run";
 
     public string? RequestId { get; init; }
     public string? FilterArn { get; init; }

@@ -4,8 +4,8 @@ using ChatOpsInspector.State;
 namespace ChatOpsInspector.Workflow;
 
 /// <summary>
-/// Runs timed remediation steps from the durable queue: suppression expiry (and deleting its filter),
-/// approval expiry, patch progress polling, the stall watchdog, the post-patch rescan check. A step that fails is retried
+/// Runs remediation steps from the durable queue: suppression expiry (and deleting its filter),
+/// the SSM check of a new request, the start of an approved run, approval expiry, progress polling, the stall watchdog, the post-patch rescan check. A step that fails is retried
 /// with backoff; a replica that dies mid-step leaves it to another after the lease.
 /// </summary>
 internal sealed partial class RemediationWorker(
@@ -53,6 +53,12 @@ internal sealed partial class RemediationWorker(
                         break;
                     case RemediationJob.ApprovalExpiry:
                         await patches.ExpireAsync(job, cancellationToken);
+                        break;
+                    case RemediationJob.RequestCheck:
+                        await patches.CheckAsync(job, cancellationToken);
+                        break;
+                    case RemediationJob.StartRun:
+                        await patches.StartAsync(job, cancellationToken);
                         break;
                     case RemediationJob.PatchPoll:
                         again = await patches.PollAsync(job, cancellationToken);

@@ -33,6 +33,8 @@ internal sealed record SecurityHubStatus(string Workflow, string Note)
             GroupState.Assigned => new("NOTIFIED", $"Assigned to {Who(wf.AssignedTo)} by {Who(wf.AssignedBy)} in ChatOpsInspector"),
             GroupState.PatchRequested or GroupState.Patching or GroupState.Patched =>
                 new("NOTIFIED", $"Patching in ChatOpsInspector, requested by {Who(wf.Patch?.RequestedBy ?? wf.AcknowledgedBy)}"),
+            GroupState.Isolated =>
+                new("NOTIFIED", $"Instances isolated in ChatOpsInspector, approved by {Who(wf.Patch?.DecidedBy)}"),
             GroupState.Suppressed when wf.Suppression is { } s =>
                 new("SUPPRESSED", $"Suppressed by {Who(s.By)} until {s.ExpiresAt:yyyy-MM-dd HH:mm} UTC: {s.Reason}"),
             GroupState.Suppressed => new("SUPPRESSED", "Suppressed in Amazon Inspector"),

@@ -11,7 +11,7 @@ internal sealed class TriagePermissions(FindingRouter router)
     {
         CardAction.Suppress or CardAction.Unsuppress =>
             actor.IsListedIn(route.Suppressors) || actor.IsListedIn(router.DefaultOwner.Suppressors),
-        CardAction.ApprovePatch or CardAction.RejectPatch => actor.IsListedIn(route.Approvers),
+        CardAction.ApprovePatch or CardAction.RejectPatch or CardAction.Release => actor.IsListedIn(route.Approvers),
         _ => true,
     };
 
@@ -21,6 +21,7 @@ internal sealed class TriagePermissions(FindingRouter router)
     {
         CardAction.Suppress or CardAction.Unsuppress =>
             $"Only the suppressors of {route.Owner} or the security team may suppress. Ask one of them, or request a patch instead.",
+        CardAction.Release => $"Only the approvers of {route.Owner} may release isolated instances.",
         _ => $"Only the approvers of {route.Owner} may decide patch requests.",
     };
 }

@@ -30,6 +30,9 @@ internal sealed class TriageService(
         return await RunAsync(request, cancellationToken);
     }
 
+    /// <summary>The card content of a group, with the remediation this deployment offers.</summary>
+    public AlertCardView Card(AlertGroup group, DateTimeOffset now) => AlertCardBuilder.Build(group, now, patches.Features);
+
     /// <summary>True when <paramref name="actor"/> may see (and so act on) <paramref name="group"/> at all.</summary>
     public bool MaySee(Actor actor, AlertGroup group) => access.MaySee(actor, group.Owner);
 
@@ -40,6 +43,7 @@ internal sealed class TriageService(
         CardAction.RequestPatch or CardAction.RequestIsolation => patches.RequestAsync(request, cancellationToken),
         CardAction.ApprovePatch => patches.ApproveAsync(request, cancellationToken),
         CardAction.RejectPatch => patches.RejectAsync(request, cancellationToken),
+        CardAction.Release => patches.ReleaseAsync(request, cancellationToken),
         _ => transitions.ApplyAsync(request.GroupId, request.Actor, (group, now) => Decide(group, request, now), cancellationToken),
     };
 
@@ -80,7 +84,7 @@ internal sealed class TriageService(
                 {
                     return Decision.Refuse($"{group.VulnerabilityId} is already assigned to {assignee.DisplayName}.");
                 }
-                if (wf.State is GroupState.Suppressed or GroupState.PatchRequested or GroupState.Patching)
+                if (wf.State is GroupState.Suppressed or GroupState.PatchRequested or GroupState.Patching or GroupState.Isolated)
                 {
                     return new(wf with { AssignedTo = assignee, AssignedBy = actor, AssignedAt = now },
                         "Assigned", assignee.DisplayName, $"Assigned {group.VulnerabilityId} to {assignee.DisplayName}.");

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ChatOpsInspector.Workflow;
 
 /// <summary>Where an alert group stands. Order matters only for display.</summary>
@@ -11,6 +13,9 @@ internal enum GroupState
     Patching,
     Patched,
     Resolved,
+
+    /// <summary>Isolation finished: the instances sit in their containment security group until released.</summary>
+    Isolated,
 }
 
 internal static class GroupStates
@@ -77,8 +82,44 @@ internal sealed record PatchRequest
     public required IReadOnlyList<string> InstanceIds { get; init; }
     public required GroupState PreviousState { get; init; }
 
-    /// <summary>"patch" (SSM Run Command) or "isolate" (SSM Automation).</summary>
-    public string Kind { get; init; } = "patch";
+    public const string PatchKind = "patch";
+    public const string IsolateKind = "isolate";
+    public const string ReleaseKind = "release";
+
+    /// <summary>"patch" (SSM Run Command), "isolate" or "release" (SSM Automation, one execution per instance).</summary>
+    public string Kind { get; init; } = PatchKind;
+
+    /// <summary>True while the bot is still asking SSM which instances it can reach; nothing can be approved yet.</summary>
+    public bool Checking { get; init; }
+
+    /// <summary>What the approver approves, fixed at request time: the runbook, its operation and reboot option.</summary>
+    public string? Document { get; init; }
+    public string? Operation { get; init; }
+    public string? RebootOption { get; init; }
+
+    /// <summary>For a release: the state to return to once every instance is released (the state before isolation).</summary>
+    public GroupState? AfterState { get; init; }
+
+    [JsonIgnore]
+    public bool IsAutomation => Kind is IsolateKind or ReleaseKind;
+
+    /// <summary>The words for this run: "patch", "isolation", "release".</summary>
+    [JsonIgnore]
+    public string Noun => Kind switch
+    {
+        IsolateKind => "isolation",
+        ReleaseKind => "release",
+        _ => "patch",
+    };
+
+    /// <summary>Instances this run leaves in containment: isolated ones after an isolation, unreleased ones after a release.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> ContainedInstances => Kind switch
+    {
+        IsolateKind => [.. EffectiveBatches.Where(b => b.Progress is { Succeeded: > 0 }).SelectMany(InstanceIdsOf)],
+        ReleaseKind => [.. EffectiveBatches.Where(b => b.Progress is not { Succeeded: > 0 }).SelectMany(InstanceIdsOf)],
+        _ => [],
+    };
     public Actor? DecidedBy { get; init; }
     public DateTimeOffset? DecidedAt { get; init; }
     public bool? Approved { get; init; }
@@ -117,6 +158,9 @@ internal sealed record PatchBatch(int Start, int Count, string? AccountId, strin
 
     /// <summary>Why SSM did not take this batch; its instances count as failed.</summary>
     public string? Error { get; init; }
+
+    /// <summary>For an automation run: the execution's status as SSM reports it, and its failure message.</summary>
+    public string? Detail { get; init; }
 
     public bool Finished => Error is not null || Progress is { Finished: true };
 }

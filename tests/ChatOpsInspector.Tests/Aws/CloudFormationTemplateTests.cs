@@ -124,7 +124,7 @@ public partial class CloudFormationTemplateTests
                 "inspector2:ListFindings", "inspector2:ListCoverage", "inspector2:ListFilters",
                 "inspector2:CreateFilter", "inspector2:DeleteFilter",
                 "ssm:SendCommand", "ssm:ListCommandInvocations", "ssm:DescribeInstanceInformation",
-                "ssm:StartAutomationExecution",
+                "ssm:StartAutomationExecution", "ssm:DescribeAutomationExecutions",
                 "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                 "securityhub:BatchUpdateFindings",
                 "sts:AssumeRole",

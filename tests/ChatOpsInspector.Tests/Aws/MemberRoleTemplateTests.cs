@@ -37,7 +37,7 @@ public partial class CloudFormationTemplateTests
         var actions = all.SelectMany(Actions).ToHashSet();
 
         Assert.Equal(
-            new HashSet<string> { "ssm:SendCommand", "ssm:ListCommandInvocations", "ssm:DescribeInstanceInformation", "ssm:StartAutomationExecution" },
+            new HashSet<string> { "ssm:SendCommand", "ssm:ListCommandInvocations", "ssm:DescribeInstanceInformation", "ssm:StartAutomationExecution", "ssm:DescribeAutomationExecutions" },
             actions);
         Assert.All(actions, a => Assert.DoesNotContain("*", a, StringComparison.Ordinal));
         var targets = Assert.Single(all, s => (string)s["Sid"] == "PatchOnlyInstancesTaggedPatchable");

@@ -182,7 +182,11 @@ public sealed class SsmRunbooksTests : IDisposable
         var token = Guid.Parse("8e2f9f5e-2d47-4d2b-9a51-3c0d5e6f7a81");
         await using var server = await FakeAwsServer.StartAsync((request, response) =>
             Ssm(response, request, "AmazonSSM.StartAutomationExecution", """{"AutomationExecutionId":"4105a4fc-f944-11e6-9d32-0123456789ab"}""", "ssm-iso"));
-        var runbooks = RunbooksFor(server, new() { ["Remediation:IsolationDocument"] = "ChatOpsInspector-IsolateInstance" });
+        var runbooks = RunbooksFor(server, new()
+        {
+            ["Remediation:IsolationDocument"] = "ChatOpsInspector-IsolateInstance",
+            ["Remediation:Isolation:AutomationAssumeRoleArn"] = "arn:aws:iam::111122223333:role/Containment",
+        });
 
         var started = await runbooks.StartIsolationAsync(Instances[0], token);
 
@@ -192,6 +196,9 @@ public sealed class SsmRunbooksTests : IDisposable
         Assert.Equal("ChatOpsInspector-IsolateInstance", body.GetProperty("DocumentName").GetString());
         Assert.Equal([Instances[0]], Strings(body.GetProperty("Parameters").GetProperty("InstanceId")));
         Assert.Equal(token.ToString("D"), body.GetProperty("ClientToken").GetString());
+        Assert.Equal(["arn:aws:iam::111122223333:role/Containment"], Strings(body.GetProperty("Parameters").GetProperty("AutomationAssumeRole")));
+        // A document of one's own gets no Action parameter: that is AWSSupport-ContainEC2Instance's.
+        Assert.False(body.GetProperty("Parameters").TryGetProperty("Action", out _));
     }
 
     [Fact]

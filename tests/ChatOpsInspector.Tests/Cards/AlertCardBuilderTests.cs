@@ -50,9 +50,17 @@ public class AlertCardBuilderTests
     [Fact]
     public void NewEc2GroupOffersEveryActionIncludingPatchAndIsolation()
     {
-        var card = AlertCardBuilder.Build(Group(2), Now);
+        var card = AlertCardBuilder.Build(Group(2), Now, new CardFeatures(Isolation: true, Release: true));
         Assert.Equal([CardAction.Acknowledge, CardAction.Assign, CardAction.Suppress, CardAction.RequestPatch, CardAction.RequestIsolation], card.Actions);
         Assert.Null(card.PatchUnavailableReason);
+    }
+
+    /// <summary>Production condition: a deployment without an isolation runbook never shows Isolate, whatever the score.</summary>
+    [Fact]
+    public void IsolationIsOfferedOnlyWhenConfigured()
+    {
+        var card = AlertCardBuilder.Build(Group(2), Now);
+        Assert.Equal([CardAction.Acknowledge, CardAction.Assign, CardAction.Suppress, CardAction.RequestPatch], card.Actions);
     }
 
     [Fact]

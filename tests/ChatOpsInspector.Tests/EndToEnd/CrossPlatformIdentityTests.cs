@@ -82,6 +82,8 @@ public sealed class CrossPlatformIdentityTests(RedisServer redis) : IClassFixtur
         await TestApp.Eventually(async () => await _app.Service<IAlertStore>().GetGroupAsync(groupId, default) is not null, "group stored");
         var url = await SlackClickAsync($"patch:{groupId}", groupId, requester);
         await _slack.ResponseAsync(url, "answer to the patch request");
+        // The SSM check runs from the queue a moment after the answer; decisions wait for it.
+        await TestApp.Eventually(async () => (await GroupAsync(groupId)).Workflow.Patch is { Checking: false }, "SSM checked");
         var group = await GroupAsync(groupId);
         Assert.Equal(GroupState.PatchRequested, group.Workflow.State);
         return (groupId, group.Workflow.Patch!.Id);
@@ -151,6 +153,7 @@ public sealed class CrossPlatformIdentityTests(RedisServer redis) : IClassFixtur
 
         Assert.Contains("Patching", other, StringComparison.Ordinal);
         Assert.Equal(GroupState.Patching, (await GroupAsync(groupId)).Workflow.State);
+        await TestApp.Eventually(() => Task.FromResult(SendCommands == 1), "the queued start sent the command");
         Assert.Equal(1, SendCommands);
         // The audit names every actor by platform, workspace or tenant, and id.
         var audit = await _app.Service<IAuditLog>().ReadAsync(DateTimeOffset.MinValue, DateTimeOffset.MaxValue, 1000, default);
@@ -207,6 +210,7 @@ public sealed class CrossPlatformIdentityTests(RedisServer redis) : IClassFixtur
         var named = await SlackClickAsync($"approve:{groupId}", $"{groupId}:{patchId}", SlackApprover);
 
         Assert.Contains("Approved", (await _slack.ResponseAsync(named, "answer to the approve"))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        await TestApp.Eventually(() => Task.FromResult(SendCommands == 1), "the queued start sent the command");
         Assert.Equal(1, SendCommands);
     }
 }

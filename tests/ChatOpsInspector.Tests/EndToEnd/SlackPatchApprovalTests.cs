@@ -70,6 +70,7 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
 
         var approved = await _rig.PressAsync(card, "approve", SlackRig.Approver);
         Assert.StartsWith(":white_check_mark:", await _rig.ReplyTextAsync(approved, "answer to the approval"), StringComparison.Ordinal);
+        await TestApp.Eventually(() => Task.FromResult(SendCommands > 0), "the queued start sent the command");
         var send = Assert.Single(_rig.Aws.Ssm("SendCommand"));
         using (var body = JsonDocument.Parse(send.Body))
         {
@@ -110,7 +111,11 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
     public async Task IsolateButtonRequestsAnIsolationNotAPatch()
     {
         await _rig.DisposeAsync();
-        _rig = await SlackRig.StartAsync(redis, s => s["Remediation:IsolationDocument"] = "AWS-QuarantineEC2Instance");
+        _rig = await SlackRig.StartAsync(redis, s =>
+        {
+            s["Remediation:Isolation:Enabled"] = "true";
+            s["Remediation:Isolation:AutomationAssumeRoleName"] = "ChatOpsInspectorContainment";
+        });
         var cve = "CVE-2099-71005";
         var (groupId, ts) = await _rig.PostedCardAsync(cve);
         var posted = _rig.Slack.Calls("chat.postMessage").Single(c => c["thread_ts"] is null && c.ToJsonString().Contains(cve, StringComparison.Ordinal));
@@ -141,6 +146,7 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
         Assert.Single(answers, a => a.StartsWith(":white_check_mark:", StringComparison.Ordinal));
         Assert.Single(answers, a => a.StartsWith(":no_entry:", StringComparison.Ordinal) && a.Contains("Already approved by", StringComparison.Ordinal));
         await _rig.CardUpdateAsync(card["ts"]!.GetValue<string>(), u => u.ToJsonString().Contains("Patching", StringComparison.Ordinal), "card shows Patching");
+        await TestApp.Eventually(() => Task.FromResult(SendCommands > 0), "the queued start sent the command");
         Assert.Single(_rig.Aws.Ssm("SendCommand"));
     }
 
@@ -150,6 +156,7 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
         var (groupId, card) = await PatchRequestedAsync("CVE-2099-71003");
         await _rig.ReplyTextAsync(await _rig.PressAsync(card, "approve", SlackRig.Developer), "own approval refused");
         await _rig.ReplyTextAsync(await _rig.PressAsync(card, "approve", SlackRig.Approver), "approval answered");
+        await TestApp.Eventually(() => Task.FromResult(SendCommands > 0), "the queued start sent the command");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/audit?format=json");
         request.Headers.Add("X-Api-Key", TestApp.AuditKey);
@@ -160,6 +167,9 @@ public sealed class SlackPatchApprovalTests(RedisServer redis) : IClassFixture<R
             .Select(e => e!["record"]!.AsObject())
             .Where(r => r["groupId"]?.GetValue<string>() == groupId)
             .ToArray();
+        // Between request and approval the bot's own SSM check is audited as the system's step.
+        Assert.Single(records, r => r["action"]!.GetValue<string>() == "patch_checked" && r["actorPlatform"]!.GetValue<string>() != "slack");
+        records = [.. records.Where(r => r["action"]!.GetValue<string>() != "patch_checked")];
         Assert.Equal(["patch_requested", "patch_approved", "patch_command_sent"], records.Select(r => r["action"]!.GetValue<string>()));
         var byAction = records.ToDictionary(r => r["action"]!.GetValue<string>());
         Assert.Equal(SlackRig.Developer, byAction["patch_requested"]["actorId"]!.GetValue<string>());

@@ -3,7 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using ChatOpsInspector.Alerts;
+using ChatOpsInspector.State;
 using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Workflow;
 using ChatOpsInspector.Tests.Teams;
 using ChatOpsInspector.Tests.Workflow;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,6 +73,14 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
     private static string State(JsonNode card) =>
         card["body"]!.AsArray().Select(b => b?["text"]?.GetValue<string>()).First(t => t?.StartsWith("**State:**", StringComparison.Ordinal) == true)!;
 
+    /// <summary>The data of the confirmation card's Confirm button: the same action without the confirmation step.</summary>
+    private static JsonObject ConfirmData(JsonNode confirmation)
+    {
+        var confirm = confirmation["actions"]!.AsArray().OfType<JsonObject>().First();
+        Assert.Null(confirm["data"]!["step"]);
+        return confirm["data"]!.AsObject();
+    }
+
     private int SendCommands => _aws.Ssm("SendCommand").Count();
 
     [Fact]
@@ -89,13 +99,20 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
         var requesterCard = await InvokeAsync("refresh", new JsonObject { ["groupId"] = groupId }, RequesterAad, "Dana Developer");
         var request = Action(requesterCard, "patch");
         Assert.NotNull(request);
-        var requested = await InvokeAsync("patch", request!["data"]!.AsObject(), RequesterAad, "Dana Developer");
-        Assert.Contains("awaiting approval", State(requested), StringComparison.Ordinal);
+        var checking = await InvokeAsync("patch", request!["data"]!.AsObject(), RequesterAad, "Dana Developer");
+        // Answered before SSM is asked; the check runs from the queue and the card follows.
+        Assert.Contains("checking SSM", State(checking), StringComparison.Ordinal);
+        JsonNode requested = checking;
+        await TestApp.Eventually(async () =>
+        {
+            requested = await InvokeAsync("refresh", new JsonObject { ["groupId"] = groupId }, RequesterAad, "Dana Developer");
+            return State(requested).Contains("awaiting approval", StringComparison.Ordinal);
+        }, "SSM checked and the request open for approval");
 
         var ownApprove = Action(requested, "approve");
         Assert.NotNull(ownApprove);
         Assert.False(string.IsNullOrEmpty(ownApprove!["data"]!["patchRequestId"]?.GetValue<string>()));
-        var refused = await InvokeAsync("approve", ownApprove["data"]!.AsObject(), RequesterAad, "Dana Developer");
+        var refused = await InvokeAsync("approve", ConfirmData(await InvokeAsync("approve", ownApprove["data"]!.AsObject(), RequesterAad, "Dana Developer")), RequesterAad, "Dana Developer");
         Assert.Contains("You requested this; another approver must approve it.", refused.ToJsonString(), StringComparison.Ordinal);
         Assert.Contains("awaiting approval", State(refused), StringComparison.Ordinal);
         Assert.Equal(0, SendCommands);
@@ -103,10 +120,21 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
         var approverCard = await InvokeAsync("refresh", new JsonObject { ["groupId"] = groupId }, BotFramework.ApproverAad, "Avery Approver");
         var approve = Action(approverCard, "approve");
         Assert.NotNull(approve);
-        var approved = await InvokeAsync("approve", approve!["data"]!.AsObject(), BotFramework.ApproverAad, "Avery Approver");
+        // The first press only asks: what runs (document, operation, reboot, the instance), Confirm or Cancel.
+        var confirmation = await InvokeAsync("approve", approve!["data"]!.AsObject(), BotFramework.ApproverAad, "Avery Approver");
+        var asked = confirmation.ToJsonString();
+        foreach (var shown in new[] { "Approve patch?", "AWS-RunPatchBaseline", "Operation=Install", "RebootOption=RebootIfNeeded", "may reboot", Instance, "Cancel" })
+        {
+            Assert.Contains(shown, asked, StringComparison.Ordinal);
+        }
+        Assert.Equal(0, SendCommands);
+        Assert.Equal(GroupState.PatchRequested, (await _app.Service<IAlertStore>().GetGroupAsync(groupId!, default))!.Workflow.State);
+        var confirm = ConfirmData(confirmation);
+        var approved = await InvokeAsync("approve", confirm, BotFramework.ApproverAad, "Avery Approver");
 
         Assert.StartsWith("**State:** Patching", State(approved), StringComparison.Ordinal);
         Assert.Null(Action(approved, "approve"));
+        await TestApp.Eventually(() => Task.FromResult(SendCommands == 1), "the queued start sent the command");
         var send = Assert.Single(_aws.Ssm("SendCommand"));
         using (var body = JsonDocument.Parse(send.Body))
         {
@@ -116,7 +144,7 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
         }
 
         // A second click on the approver's stale card changes nothing.
-        var again = await InvokeAsync("approve", approve["data"]!.AsObject(), BotFramework.ApproverAad, "Avery Approver");
+        var again = await InvokeAsync("approve", confirm, BotFramework.ApproverAad, "Avery Approver");
         Assert.Contains("Already approved by Avery Approver", again.ToJsonString(), StringComparison.Ordinal);
         await TestApp.Eventually(() => Task.FromResult(_bf.Connector.Requests.Any(r => r.Method == "PUT" && r.Body.Contains("Patching", StringComparison.Ordinal))),
             "channel card updated to Patching for everyone");

@@ -51,7 +51,7 @@ public class SlackCardsTests
     [Fact]
     public void NewEc2AlertOffersAcknowledgeAssignSuppressAndRequestPatch()
     {
-        var view = AlertCardBuilder.Build(Group(), Now);
+        var view = AlertCardBuilder.Build(Group(), Now, new CardFeatures(Isolation: true, Release: true));
         var ids = Buttons(SlackCards.Blocks(view, Now)).Select(b => b["action_id"]!.GetValue<string>()).ToArray();
         Assert.Equal(["ack:3f9a1c2b7d", "assign:3f9a1c2b7d", "suppress:3f9a1c2b7d", "patch:3f9a1c2b7d", "isolate:3f9a1c2b7d"], ids);
         Assert.All(Buttons(SlackCards.Blocks(view, Now)), b => Assert.Equal("3f9a1c2b7d", b["value"]!.GetValue<string>()));

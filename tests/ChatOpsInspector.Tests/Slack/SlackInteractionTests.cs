@@ -223,6 +223,7 @@ public class SlackInteractionTests(SlackApp slack)
         var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
         var (_, patchUrl, _) = await slack.ClickAsync($"patch:{groupId}", groupId, Alice);
         Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(patchUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        await TestApp.Eventually(async () => (await GroupAsync(groupId)).Workflow.Patch is { Checking: false }, "SSM checked from the queue");
         var pending = (await GroupAsync(groupId)).Workflow;
         Assert.Equal(GroupState.PatchRequested, pending.State);
 
@@ -237,6 +238,7 @@ public class SlackInteractionTests(SlackApp slack)
         // The same click from an approver goes through: the request was pending, only the person was wrong.
         var (_, approvedUrl, _) = await slack.ClickAsync($"approve:{groupId}", $"{groupId}:{pending.Patch.Id}", SlackApp.ApproverId);
         Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(approvedUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        await TestApp.Eventually(() => Task.FromResult(slack.Aws.Ssm("SendCommand").Any(r => r.Body.Contains(pending.Patch.InstanceIds[0], StringComparison.Ordinal))), "queued start sent the command");
         Assert.Single(slack.Aws.Ssm("SendCommand"), r => r.Body.Contains(pending.Patch.InstanceIds[0], StringComparison.Ordinal));
     }
 
@@ -250,6 +252,8 @@ public class SlackInteractionTests(SlackApp slack)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith(":white_check_mark:", (await slack.Slack.ResponseAsync(responseUrl))["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        // SSM is asked from the remediation queue, not inside the interaction.
+        await TestApp.Eventually(async () => (await GroupAsync(groupId)).Workflow.Patch is { Checking: false }, "SSM checked from the queue");
         Assert.Contains(slack.Aws.Ssm("DescribeInstanceInformation"), r => r.Body.Contains(instance, StringComparison.Ordinal));
         var wf = (await GroupAsync(groupId)).Workflow;
         Assert.Equal(GroupState.PatchRequested, wf.State);

@@ -25,6 +25,17 @@ public sealed partial class FakeAws : IAsyncDisposable
     public const int DescribeMaxFilterValues = 100;
     public const int DescribeMaxResults = 50;
 
+    /// <summary>botocore ssm: AutomationExecutionFilterValueList max 10, AutomationExecutionFilterList max 10, MaxResults 1..50.</summary>
+    public const int AutomationFilterMaxValues = 10;
+    public const int AutomationMaxResults = 50;
+
+    /// <summary>botocore ssm: AutomationExecutionFilterKey enum.</summary>
+    public static readonly IReadOnlySet<string> AutomationFilterKeys = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "DocumentNamePrefix", "ExecutionStatus", "ExecutionId", "ParentExecutionId", "CurrentAction", "StartTimeBefore",
+        "StartTimeAfter", "AutomationType", "TagKey", "TargetResourceGroup", "AutomationSubtype", "OpsItemId",
+    };
+
     public const string OwnAccount = "111122223333";
 
     private int _commands;
@@ -64,6 +75,17 @@ public sealed partial class FakeAws : IAsyncDisposable
 
     /// <summary>When set, SendCommand fails with it for instances of this account only.</summary>
     public string? SendCommandErrorForAccount { get; set; }
+
+    /// <summary>Every StartAutomationExecution: execution id → what was started, and by which account.</summary>
+    public ConcurrentDictionary<string, AutomationRun> Automations { get; } = new();
+
+    /// <summary>Execution id → AutomationExecutionStatus DescribeAutomationExecutions reports (unset: InProgress).</summary>
+    public ConcurrentDictionary<string, string> AutomationStatus { get; } = new();
+
+    /// <summary>How long every SSM call waits before it answers (a slow or distant endpoint).</summary>
+    public TimeSpan SsmDelay { get; set; }
+
+    public sealed record AutomationRun(string ExecutionId, string Document, IReadOnlyDictionary<string, string[]> Parameters, string? ClientToken, string Account, string Region);
 
     /// <summary>The web identity token AssumeRoleWithWebIdentity accepts.</summary>
     public string? WebIdentityToken { get; set; }
@@ -130,6 +152,10 @@ public sealed partial class FakeAws : IAsyncDisposable
                 fake.Signed.Enqueue(new SignedCall(operation, credential!.AccessKey, credential.Region, credential.Service));
                 http.Items["account"] = fake.KeyAccounts.TryGetValue(credential.AccessKey, out var account) ? account : OwnAccount;
                 http.Items["region"] = credential.Region;
+                if (fake.SsmDelay > TimeSpan.Zero && operation.StartsWith("AmazonSSM.", StringComparison.Ordinal))
+                {
+                    await Task.Delay(fake.SsmDelay, http.RequestAborted);
+                }
                 await next();
             });
             app.MapPost("/filters/create", (Func<HttpContext, Task<IResult>>)fake.CreateFilterAsync);
@@ -155,6 +181,8 @@ public sealed partial class FakeAws : IAsyncDisposable
                     "AmazonSSM.DescribeInstanceInformation" => fake.DescribeInstanceInformation(doc.RootElement, caller),
                     "AmazonSSM.SendCommand" => fake.SendCommand(doc.RootElement, caller),
                     "AmazonSSM.ListCommandInvocations" => fake.ListCommandInvocations(doc.RootElement),
+                    "AmazonSSM.StartAutomationExecution" => fake.StartAutomationExecution(doc.RootElement, caller, (string)http.Items["region"]!),
+                    "AmazonSSM.DescribeAutomationExecutions" => fake.DescribeAutomationExecutions(doc.RootElement, caller),
                     _ => Json(new Dictionary<string, string> { ["__type"] = "UnknownOperationException" }, 400),
                 };
             });
@@ -223,6 +251,75 @@ public sealed partial class FakeAws : IAsyncDisposable
             CommandInvocations = instances.Where(InvocationStatus.ContainsKey)
                 .Select(i => new { InstanceId = i, Status = InvocationStatus[i], CommandId = commandId }),
         });
+    }
+
+    private IResult StartAutomationExecution(JsonElement request, string caller, string region)
+    {
+        var document = request.TryGetProperty("DocumentName", out var d) ? d.GetString() : null;
+        if (string.IsNullOrEmpty(document))
+        {
+            return Validation("Value null at 'documentName' failed to satisfy constraint: Member must not be null");
+        }
+        var parameters = request.TryGetProperty("Parameters", out var p)
+            ? p.EnumerateObject().ToDictionary(e => e.Name, e => e.Value.EnumerateArray().Select(v => v.GetString()!).ToArray(), StringComparer.Ordinal)
+            : new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (parameters.Count is < 1 or > 200 || parameters.Any(kv => kv.Key.Length is < 1 or > 50 || kv.Value.Length > 50))
+        {
+            return Validation("Value at 'parameters' failed to satisfy constraint: AutomationParameterMap");
+        }
+        var token = request.TryGetProperty("ClientToken", out var t) ? t.GetString() : null;
+        if (token is not null && Automations.Values.FirstOrDefault(a => a.ClientToken == token) is { } same)
+        {
+            return Json(new { AutomationExecutionId = same.ExecutionId });
+        }
+        var id = Guid.NewGuid().ToString("D"); // AutomationExecutionId: exactly 36 characters.
+        Automations[id] = new AutomationRun(id, document, parameters, token, caller, region);
+        return Json(new { AutomationExecutionId = id });
+    }
+
+    private IResult DescribeAutomationExecutions(JsonElement request, string caller)
+    {
+        var maxResults = request.TryGetProperty("MaxResults", out var max) ? max.GetInt32() : AutomationMaxResults;
+        if (maxResults is < 1 or > AutomationMaxResults)
+        {
+            return Validation($"Value '{maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 50");
+        }
+        IEnumerable<AutomationRun> runs = Automations.Values.Where(a => a.Account == caller);
+        if (request.TryGetProperty("Filters", out var filters))
+        {
+            if (filters.GetArrayLength() is < 1 or > 10)
+            {
+                return Validation("Value at 'filters' failed to satisfy constraint: Member must have length between 1 and 10");
+            }
+            foreach (var filter in filters.EnumerateArray())
+            {
+                var key = filter.GetProperty("Key").GetString()!;
+                var values = filter.GetProperty("Values").EnumerateArray().Select(v => v.GetString()!).ToHashSet(StringComparer.Ordinal);
+                if (!AutomationFilterKeys.Contains(key) || values.Count is < 1 or > AutomationFilterMaxValues)
+                {
+                    return Validation($"Value at 'filters.1.member.values' failed to satisfy constraint: Member must have length less than or equal to {AutomationFilterMaxValues}");
+                }
+                if (key == "ExecutionId")
+                {
+                    runs = runs.Where(r => values.Contains(r.ExecutionId));
+                }
+            }
+        }
+        var all = runs.OrderBy(r => r.ExecutionId, StringComparer.Ordinal).ToArray();
+        var start = request.TryGetProperty("NextToken", out var token) ? int.Parse(token.GetString()!.TrimStart('p'), System.Globalization.CultureInfo.InvariantCulture) : 0;
+        var page = all.Skip(start).Take(maxResults).Select(r =>
+        {
+            var status = AutomationStatus.GetValueOrDefault(r.ExecutionId, "InProgress");
+            return new Dictionary<string, object?>
+            {
+                ["AutomationExecutionId"] = r.ExecutionId,
+                ["DocumentName"] = r.Document,
+                ["AutomationExecutionStatus"] = status,
+                ["FailureMessage"] = status == "Failed" ? "Step fails when it is changing the security groups. UnauthorizedOperation." : null,
+            };
+        });
+        var next = start + maxResults < all.Length ? "p" + (start + maxResults) : null;
+        return Json(next is null ? new { AutomationExecutionMetadataList = page } : new { AutomationExecutionMetadataList = page, NextToken = next });
     }
 
     /// <summary>STS query protocol (botocore sts/2011-06-15: "protocol": "query"): form in, XML out.</summary>

@@ -72,7 +72,9 @@ public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<Red
     private async Task<TriageResult> Do(string groupId, CardAction action, Actor actor)
     {
         var pending = action is CardAction.ApprovePatch or CardAction.RejectPatch ? (await Group(groupId)).Workflow.Patch?.Id : null;
-        return await _app.Service<TriageService>().ExecuteAsync(new TriageRequest(groupId, action, actor) { PatchRequestId = pending }, default);
+        var result = await _app.Service<TriageService>().ExecuteAsync(new TriageRequest(groupId, action, actor) { PatchRequestId = pending }, default);
+        await RemediationSteps.SettleAsync(_app, groupId);
+        return result.Succeeded ? result with { Group = await Group(groupId) } : result;
     }
 
     private async Task<AlertGroup> Group(string id) => (await Store.GetGroupAsync(id, default))!;

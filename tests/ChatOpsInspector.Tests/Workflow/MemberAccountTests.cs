@@ -90,7 +90,9 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
 
         var request = await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.RequestPatch, Requester), default);
         Assert.True(request.Succeeded, request.Message);
+        await RemediationSteps.SettleAsync(_app, groupId);
         Assert.True((await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.ApprovePatch, Approver) { PatchRequestId = await PendingAsync(groupId) }, default)).Succeeded);
+        await RemediationSteps.SettleAsync(_app, groupId);
 
         Assert.Empty(_aws.Rejected);
         var assumed = _aws.StsCalls.Where(c => c.Action == "AssumeRole").ToArray();
@@ -140,8 +142,10 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
         var groupId = Assert.Single(await _app.Service<IAlertStore>().GroupIdsAsync("security", default));
         var triage = _app.Service<TriageService>();
         await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.RequestPatch, Requester), default);
+        await RemediationSteps.SettleAsync(_app, groupId);
 
         var approval = await triage.ExecuteAsync(new TriageRequest(groupId, CardAction.ApprovePatch, Approver) { PatchRequestId = await PendingAsync(groupId) }, default);
+        await RemediationSteps.SettleAsync(_app, groupId);
 
         Assert.True(approval.Succeeded, approval.Message);
         var patch = (await _app.Service<IAlertStore>().GetGroupAsync(groupId, default))!.Workflow.Patch!;
