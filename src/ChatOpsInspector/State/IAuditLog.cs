@@ -16,7 +16,22 @@ internal interface IAuditLog
 
     /// <summary>Recomputes every hash chain still held and reports the first link that does not hold.</summary>
     Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken);
+
+    /// <summary>The chains (stream partitions) the archiver walks.</summary>
+    IReadOnlyList<string> Chains { get; }
+
+    /// <summary>Up to <paramref name="max"/> records of a chain not archived yet, oldest first, as stored.</summary>
+    Task<IReadOnlyList<StoredAuditEntry>> ReadUnarchivedAsync(string chain, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that a chain is archived through <paramref name="lastId"/> and drops those records, and
+    /// only those, from the store: a record not archived yet is never removed.
+    /// </summary>
+    Task MarkArchivedAsync(string chain, string lastId, CancellationToken cancellationToken);
 }
+
+/// <summary>A record exactly as stored: its bytes are what its hash covers.</summary>
+internal sealed record StoredAuditEntry(string Id, byte[] Record, string? PrevHash, string? Hash);
 
 /// <summary>A stored record with its stream id and chain link: <c>Hash = SHA-256(PrevHash + "\n" + stored JSON)</c>.</summary>
 internal sealed record ChainedAuditRecord(AuditRecord Record, string Id, string? PrevHash, string? Hash);

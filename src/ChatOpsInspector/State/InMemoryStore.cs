@@ -283,6 +283,29 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         }
     }
 
+    public IReadOnlyList<string> Chains => ["0"];
+
+    private int _archived;
+
+    public Task<IReadOnlyList<StoredAuditEntry>> ReadUnarchivedAsync(string chain, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<StoredAuditEntry>>([.. _audit.Select((a, i) => new StoredAuditEntry(a.Id, _auditBytes[i], a.PrevHash, a.Hash))
+                .Skip(_archived).Take(max)]);
+        }
+    }
+
+    /// <summary>Memory is lost on restart anyway: archiving only moves the mark, records stay readable.</summary>
+    public Task MarkArchivedAsync(string chain, string lastId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _archived = Math.Max(_archived, (int)AuditCursor.Parse(lastId).Ms);
+        }
+        return Task.CompletedTask;
+    }
+
     public Task<string?> GetAsync(string key, CancellationToken cancellationToken)
     {
         lock (_gate)

@@ -172,6 +172,34 @@ internal sealed partial class RedisStore
         }));
         return AuditChain.Summarise(chains);
     }
+    // The archived mark and the trim move together; MINID keeps every entry at or after the id given,
+    // which is the one right after the last archived entry, so nothing newer can go.
+    private const string MarkArchivedScript = """
+        local archived = redis.call('HGET', KEYS[2], 'a')
+        if archived and archived == ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[2], 'a', ARGV[1])
+        redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2])
+        return 1
+        """;
+
+    public IReadOnlyList<string> Chains => [.. Enumerable.Range(0, _keys.Partitions).Select(p => p.ToString(CultureInfo.InvariantCulture))];
+
+    public async Task<IReadOnlyList<StoredAuditEntry>> ReadUnarchivedAsync(string chain, int max, CancellationToken cancellationToken)
+    {
+        var partition = int.Parse(chain, CultureInfo.InvariantCulture);
+        var archived = await Db.HashGetAsync(AuditHead(partition), "a").WaitAsync(cancellationToken);
+        RedisValue start = archived.IsNullOrEmpty ? "-" : "(" + archived;
+        var entries = await Db.StreamRangeAsync(_keys.Audit(partition), start, "+", count: max).WaitAsync(cancellationToken);
+        return [.. entries.Select(e => new StoredAuditEntry(e.Id.ToString(), (byte[])e["r"]!, NullIfEmpty(e["p"]), NullIfEmpty(e["h"])))];
+    }
+
+    public Task MarkArchivedAsync(string chain, string lastId, CancellationToken cancellationToken)
+    {
+        var partition = int.Parse(chain, CultureInfo.InvariantCulture);
+        var (ms, seq) = AuditCursor.Parse(lastId);
+        var keep = $"{ms}-{seq + 1}";
+        return Db.ScriptEvaluateAsync(MarkArchivedScript, [_keys.Audit(partition), AuditHead(partition)], [lastId, keep]);
+    }
 }
 
 /// <summary>Merging per-chain reads into one page and the cursor that continues it.</summary>
