@@ -22,7 +22,7 @@ internal static class AuditControls
     public const string Cis = "CIS Controls v8";
 
     public static readonly Control Pci631 = new(Pci, "6.3.1", "Security vulnerabilities are identified and managed (risk ranking)");
-    public static readonly Control Pci633 = new(Pci, "6.3.3", "Known vulnerabilities patched; critical ones within one month of release");
+    public static readonly Control Pci633 = new(Pci, "6.3.3", "Known vulnerabilities patched; critical and high-security patches within one month of release");
     public static readonly Control Pci1131 = new(Pci, "11.3.1", "Internal vulnerability scans; high-risk and critical vulnerabilities resolved and rescanned");
     public static readonly Control Ra5 = new(Nist, "RA-5", "Vulnerability Monitoring and Scanning");
     public static readonly Control Si2 = new(Nist, "SI-2", "Flaw Remediation");

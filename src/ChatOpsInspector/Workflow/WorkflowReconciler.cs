@@ -20,8 +20,8 @@ internal sealed partial class WorkflowReconciler(IAlertStore store, TimeProvider
                 return group;
             }
             var (next, action, detail, members) = change.Value;
-            var now = action is "detected" or "received" ? time.GetUtcNow()
-                : next.History.Count > 0 ? next.History[^1].At : group.Meta.FirstSeenAt;
+            // Recorded now; Inspector's own time of the change is in the record (detectedAt, fixedAt).
+            var now = time.GetUtcNow();
             var audit = new AuditRecord
             {
                 At = now,
