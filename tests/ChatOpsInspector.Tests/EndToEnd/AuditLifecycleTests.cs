@@ -159,7 +159,8 @@ public sealed class AuditLifecycleTests(RedisServer redis) : IClassFixture<Redis
         var s = suppression.ToDictionary(Action, e => e["record"]!);
         Assert.Equal("WAF rule 42 blocks the vector", s["suppressed"]["reason"]!.GetValue<string>());
         Assert.Equal(SlackRig.Suppressor, s["suppressed"]["actorId"]!.GetValue<string>());
-        Assert.Equal("T9TK3CUKW", s["suppressed"]["actorWorkspace"]!.GetValue<string>());
+        // The dialog submission comes from the team of Slack's view_submission sample (fixtures/slack/view-submission.json).
+        Assert.Equal("T1234567", s["suppressed"]["actorWorkspace"]!.GetValue<string>());
         Assert.InRange(s["suppressed"]["until"]!.GetValue<DateTimeOffset>(), DateTimeOffset.UtcNow.AddDays(29), DateTimeOffset.UtcNow.AddDays(31));
         Assert.Equal([filterArn], Strings(s["suppression_filter_created"]["filterArns"]));
         Assert.Equal([filterArn], Strings(s["suppression_expired"]["filterArns"]));
