@@ -150,6 +150,17 @@ internal sealed partial class AlertDispatcher(
             {
                 case ChatOutcome.Ok when existing is null && result.Message is { } posted:
                     await StoreCardRefAsync(group.Id, posted, cancellationToken);
+                    await audit.AppendAsync(new AuditRecord
+                    {
+                        At = time.GetUtcNow(),
+                        Action = "alerted",
+                        ActorPlatform = adapter.Platform,
+                        ActorId = Actor.System.UserId,
+                        ActorName = Actor.System.DisplayName,
+                        Channel = posted.Channel,
+                        MessageId = posted.MessageId,
+                        Detail = $"card posted to {adapter.Platform}",
+                    }.About(group, [.. group.OpenMembers]), cancellationToken);
                     AppMetrics.AlertsPosted.WithLabels(adapter.Platform).Inc();
                     LogPosted(group.Id, group.Owner, adapter.Platform, channel);
                     break;

@@ -17,7 +17,8 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
     private readonly Dictionary<string, GroupRow> _groups = [];
     private readonly Dictionary<string, HashSet<string>> _owners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueueRows> _queues = [];
-    private readonly List<AuditRecord> _audit = [];
+    private readonly List<ChainedAuditRecord> _audit = [];
+    private readonly List<byte[]> _auditBytes = [];
     private readonly Dictionary<string, (string Value, DateTimeOffset? Expires)> _values = [];
 
     public Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken)
@@ -119,7 +120,7 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
             }
             row.Workflow = next;
             row.Version++;
-            _audit.Add(audit);
+            AppendLocked(audit);
             return Task.FromResult(true);
         }
     }
@@ -234,9 +235,18 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
     {
         lock (_gate)
         {
-            _audit.Add(record);
+            AppendLocked(record);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>Chained like Redis (<see cref="AuditChain"/>); ids are positions, so a page continues after one.</summary>
+    private void AppendLocked(AuditRecord record)
+    {
+        var bytes = StateJson.Write(record);
+        var prev = _audit.Count > 0 ? _audit[^1].Hash! : AuditChain.Genesis;
+        _audit.Add(new(record, $"{_audit.Count + 1}-0", prev, AuditChain.Hash(prev, bytes)));
+        _auditBytes.Add(bytes);
     }
 
     public Task<IReadOnlyList<AuditRecord>> ReadAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
@@ -244,8 +254,56 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         lock (_gate)
         {
             return Task.FromResult<IReadOnlyList<AuditRecord>>(
-                _audit.Where(a => a.At >= from && a.At < to).Take(max).ToArray());
+                _audit.Select(a => a.Record).Where(a => a.At >= from && a.At < to).Take(max).ToArray());
         }
+    }
+
+    public Task<AuditPage> ReadPageAsync(DateTimeOffset from, DateTimeOffset to, int max, string? cursor, CancellationToken cancellationToken)
+    {
+        var positions = AuditCursor.Decode(cursor) ?? throw new ArgumentException("Invalid audit cursor.", nameof(cursor));
+        lock (_gate)
+        {
+            var skip = positions.TryGetValue("0", out var after) ? (int)AuditCursor.Parse(after).Ms : 0;
+            var matching = _audit.Skip(skip).Where(a => a.Record.At >= from && a.Record.At < to).Take(max + 1).ToArray();
+            var part = new AuditPaging.Part("0", [.. matching.Take(max)], matching.Length > max ? matching[max - 1].Id : _audit.LastOrDefault()?.Id,
+                Exhausted: matching.Length <= max);
+            return Task.FromResult(AuditPaging.Merge([part], positions, max));
+        }
+    }
+
+    public Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var verifier = new AuditChain.Verifier("0");
+            for (var i = 0; i < _audit.Count && verifier.Add(_audit[i].Id, _auditBytes[i], _audit[i].PrevHash, _audit[i].Hash); i++)
+            {
+            }
+            return Task.FromResult(AuditChain.Summarise([verifier]));
+        }
+    }
+
+    public IReadOnlyList<string> Chains => ["0"];
+
+    private int _archived;
+
+    public Task<IReadOnlyList<StoredAuditEntry>> ReadUnarchivedAsync(string chain, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<StoredAuditEntry>>([.. _audit.Select((a, i) => new StoredAuditEntry(a.Id, _auditBytes[i], a.PrevHash, a.Hash))
+                .Skip(_archived).Take(max)]);
+        }
+    }
+
+    /// <summary>Memory is lost on restart anyway: archiving only moves the mark, records stay readable.</summary>
+    public Task MarkArchivedAsync(string chain, string lastId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _archived = Math.Max(_archived, (int)AuditCursor.Parse(lastId).Ms);
+        }
+        return Task.CompletedTask;
     }
 
     public Task<string?> GetAsync(string key, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace ChatOpsInspector.State;
 /// Redis and on a Redis Cluster of any size. Reads honour their cancellation token: a chat request
 /// past its deadline stops waiting for Redis and falls back.
 /// </summary>
-internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOptions> options, TimeProvider time)
+internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<StateOptions> options, TimeProvider time)
     : IAlertStore, IWorkQueue, IAuditLog, IKeyValueStore
 {
     private readonly StateOptions _options = options.Value;
@@ -52,10 +52,10 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         return 1
         """;
 
-    private const string WorkflowScript = """
+    private const string WorkflowScript = AuditChainLua + "\n" + """
         if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'wf', ARGV[2], 'ver', tostring(tonumber(ARGV[1]) + 1))
-        redis.call('XADD', KEYS[3], '*', 'r', ARGV[3])
+        audit_append(KEYS[3], KEYS[4], ARGV[3], ARGV[5])
         if tonumber(ARGV[4]) > 0 then
           redis.call('EXPIRE', KEYS[1], ARGV[4])
           redis.call('EXPIRE', KEYS[2], ARGV[4])
@@ -268,8 +268,8 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         var ttl = next.State == GroupState.Resolved ? _options.ClosedGroupTtlDays * 86400 : 0;
         var result = (int)await Db.ScriptEvaluateAsync(
             WorkflowScript,
-            [_keys.Group(groupId), _keys.Members(groupId), _keys.Audit(_keys.PartitionOf(groupId))],
-            [expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl]);
+            [_keys.Group(groupId), _keys.Members(groupId), _keys.Audit(_keys.PartitionOf(groupId)), AuditHead(_keys.PartitionOf(groupId))],
+            [expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl, AuditMs(audit.At)]);
         return result == 1;
     }
 
@@ -410,46 +410,6 @@ internal sealed class RedisStore(IConnectionMultiplexer redis, IOptions<StateOpt
         var db = Db;
         var counts = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => db.SortedSetLengthAsync(_keys.QueuePartition(queue, p).Due))).WaitAsync(cancellationToken);
         return counts.Sum();
-    }
-
-    /// <summary>A record of a group goes with that group's audit part; others go by actor.</summary>
-    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
-        Db.StreamAddAsync(_keys.Audit(_keys.PartitionOf(record.GroupId ?? record.ActorId)), "r", StateJson.Write(record));
-
-    /// <summary>Each partition's stream read in turn, then merged by the record's own time.</summary>
-    public async Task<IReadOnlyList<AuditRecord>> ReadAsync(DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
-    {
-        var parts = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => ReadPartitionAsync(_keys.Audit(p), from, to, max, cancellationToken)));
-        return parts.SelectMany(r => r).OrderBy(r => r.At).Take(max).ToArray();
-    }
-
-    private async Task<List<AuditRecord>> ReadPartitionAsync(RedisKey stream, DateTimeOffset from, DateTimeOffset to, int max, CancellationToken cancellationToken)
-    {
-        // Stream ids carry Redis's clock, records carry ours; filter on the record's own time.
-        var records = new List<AuditRecord>();
-        RedisValue start = "-";
-        while (records.Count < max)
-        {
-            var page = await Db.StreamRangeAsync(stream, start, "+", count: 1000).WaitAsync(cancellationToken);
-            if (page.Length == 0)
-            {
-                break;
-            }
-            foreach (var entry in page)
-            {
-                var record = Read<AuditRecord>(entry["r"]);
-                if (record.At >= from && record.At < to && records.Count < max)
-                {
-                    records.Add(record);
-                }
-            }
-            if (page.Length < 1000)
-            {
-                break;
-            }
-            start = "(" + page[^1].Id;
-        }
-        return records;
     }
 
     public async Task<string?> GetAsync(string key, CancellationToken cancellationToken)

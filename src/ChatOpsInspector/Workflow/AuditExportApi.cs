@@ -8,24 +8,24 @@ namespace ChatOpsInspector.Workflow;
 
 /// <summary>
 /// <c>GET /api/audit</c>: the audit stream as remediation evidence (CSV or JSON), each record labelled
-/// with the controls it evidences so auditors can filter by framework. Protected by its own key,
+/// with the controls it evidences (<see cref="AuditControls"/>) and its hash-chain link, read from
+/// <c>from</c> onwards a page at a time; <c>GET /api/audit/verify</c> re-hashes the chains. Protected by its own key,
 /// <c>Audit:ApiKey</c> (see <see cref="AuditKeyFilter"/>).
 /// </summary>
 internal static class AuditExportApi
 {
     public const int MaxRecords = 100_000;
 
-    /// <summary>Vulnerability-remediation controls that every triage and remediation record evidences.</summary>
-    public static readonly IReadOnlyList<string> RemediationControls =
-        ["PCI-DSS 6.3.3", "NIST 800-53 SI-2", "ISO 27001:2022 A.8.8", "CIS Controls 7"];
-
     public static IEndpointRouteBuilder MapAuditExport(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/audit", ExportAsync).AddEndpointFilter<AuditKeyFilter>();
+        var audit = app.MapGroup("/api/audit").AddEndpointFilter<AuditKeyFilter>();
+        audit.MapGet("", ExportAsync);
+        audit.MapGet("/verify", VerifyAsync);
         return app;
     }
 
     internal static async Task<IResult> ExportAsync(
+        HttpContext http,
         IAuditLog audit,
         TimeProvider time,
         string? owner,
@@ -33,10 +33,12 @@ internal static class AuditExportApi
         string? to,
         string? format,
         string? control,
+        string? cursor,
+        int? limit,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var start = ParseTime(from, "from", DateTimeOffset.MinValue, errors);
+        var start = ParseTime(from, "from", DateTimeOffset.UnixEpoch, errors);
         var end = ParseTime(to, "to", time.GetUtcNow().AddMinutes(1), errors);
         var kind = (format ?? "json").ToLowerInvariant();
         if (kind is not ("json" or "csv"))
@@ -47,15 +49,36 @@ internal static class AuditExportApi
         {
             errors["from"] = ["'from' must be before 'to'."];
         }
+        if (control is not null && !AuditControls.IsKnown(control))
+        {
+            errors["control"] = [$"'{control}' is not a control the audit maps; use one of {string.Join(", ", AuditControls.All.Select(c => c.Id))}."];
+        }
+        if (limit is < 1 or > MaxRecords)
+        {
+            errors["limit"] = [$"'limit' must be between 1 and {MaxRecords}."];
+        }
+        if (cursor is not null && !AuditCursor.IsValid(cursor))
+        {
+            errors["cursor"] = ["'cursor' is not a cursor this export gave out; start again without it."];
+        }
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors, title: "Invalid audit query");
         }
-        var records = (await audit.ReadAsync(start, end, MaxRecords, cancellationToken))
-            .Where(r => owner is null || string.Equals(r.Owner, owner, StringComparison.OrdinalIgnoreCase))
-            .Select(r => new EvidenceRecord(r, ControlsFor(r)))
-            .Where(e => control is null || e.Controls.Any(c => c.Contains(control, StringComparison.OrdinalIgnoreCase)))
+        var page = await audit.ReadPageAsync(start, end, limit ?? MaxRecords, cursor, cancellationToken);
+        var records = page.Records
+            .Where(r => owner is null || string.Equals(r.Record.Owner, owner, StringComparison.OrdinalIgnoreCase))
+            .Where(r => control is null || AuditControls.Matches(r.Record.Action, control))
+            .Select(EvidenceRecord.Of)
             .ToArray();
+        if (page.Next is { } next)
+        {
+            // Pages follow the stream, not the filters: a page may hold fewer records than the limit and still have a next one.
+            var query = QueryString.Create(http.Request.Query.Where(q => q.Key != "cursor").SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v))))
+                .Add("cursor", next);
+            http.Response.Headers["X-Next-Cursor"] = next;
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{query}>; rel=\"next\"";
+        }
         if (kind == "csv")
         {
             return Results.Text(ToCsv(records), "text/csv; charset=utf-8");
@@ -63,9 +86,12 @@ internal static class AuditExportApi
         return Results.Json(records, AuditJson.Default.EvidenceRecordArray);
     }
 
-    /// <summary>Chat delivery failures are operational, not remediation evidence; everything else is.</summary>
-    public static IReadOnlyList<string> ControlsFor(AuditRecord record) =>
-        record.Action.StartsWith("chat_", StringComparison.Ordinal) ? [] : RemediationControls;
+    /// <summary><c>GET /api/audit/verify</c>: 200 when every chain still held re-hashes, 409 naming the first broken link.</summary>
+    internal static async Task<IResult> VerifyAsync(IAuditLog audit, CancellationToken cancellationToken)
+    {
+        var result = await audit.VerifyAsync(cancellationToken);
+        return Results.Json(result, AuditJson.Default.AuditVerification, statusCode: result.Intact ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+    }
 
     private static DateTimeOffset ParseTime(string? text, string name, DateTimeOffset fallback, Dictionary<string, string[]> errors)
     {
@@ -81,22 +107,39 @@ internal static class AuditExportApi
         return fallback;
     }
 
+    public static readonly string CsvHeader = string.Join(',',
+        "at", "kind", "action", "outcome", "actor_platform", "actor_workspace", "actor_id", "actor_name", "channel", "message_id",
+        "owner", "group_id", "vulnerability_id", "severity", "finding_count", "finding_arns", "resource_ids", "account_ids", "regions",
+        "detected_at", "sla_due_at", "sla_met", "fixed_at", "reason", "until", "filter_arns", "patch_request_id",
+        "requested_by_platform", "requested_by_workspace", "requested_by_id", "approved_by_platform", "approved_by_workspace", "approved_by_id",
+        "documents", "command_ids", "instance_results", "detail", "aws_request_id", "controls", "id", "prev_hash", "hash");
+
     internal static string ToCsv(IEnumerable<EvidenceRecord> records)
     {
-        var csv = new StringBuilder("at,action,outcome,actor_platform,actor_id,actor_name,channel,owner,group_id,vulnerability_id,detail,aws_request_id,controls\r\n");
+        var csv = new StringBuilder(CsvHeader).Append("\r\n");
         foreach (var e in records)
         {
             var r = e.Record;
             string[] cells =
             [
-                r.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), r.Action, r.Outcome, r.ActorPlatform, r.ActorId, r.ActorName,
-                r.Channel ?? "", r.Owner ?? "", r.GroupId ?? "", r.VulnerabilityId ?? "", r.Detail ?? "", r.AwsRequestId ?? "",
-                string.Join("; ", e.Controls),
+                Time(r.At), e.Kind ?? "", r.Action, r.Outcome, r.ActorPlatform, r.ActorWorkspace ?? "", r.ActorId, r.ActorName, r.Channel ?? "", r.MessageId ?? "",
+                r.Owner ?? "", r.GroupId ?? "", r.VulnerabilityId ?? "", r.Severity ?? "", r.FindingCount?.ToString(CultureInfo.InvariantCulture) ?? "",
+                List(r.FindingArns), List(r.ResourceIds), List(r.AccountIds), List(r.Regions),
+                Time(r.DetectedAt), Time(r.SlaDueAt), r.SlaMet is { } met ? (met ? "true" : "false") : "", Time(r.FixedAt),
+                r.Reason ?? "", Time(r.Until), List(r.FilterArns), r.PatchRequestId ?? "",
+                r.RequestedBy?.Platform ?? "", r.RequestedBy?.Workspace ?? "", r.RequestedBy?.Id ?? "",
+                r.ApprovedBy?.Platform ?? "", r.ApprovedBy?.Workspace ?? "", r.ApprovedBy?.Id ?? "",
+                List(r.Documents), List(r.CommandIds), List(r.InstanceResults), r.Detail ?? "", r.AwsRequestId ?? "",
+                List(e.Controls), e.Id ?? "", e.PrevHash ?? "", e.Hash ?? "",
             ];
             csv.AppendJoin(',', cells.Select(Cell)).Append("\r\n");
         }
         return csv.ToString();
     }
+
+    private static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) ?? "";
+
+    private static string List(IReadOnlyList<string>? values) => values is null ? "" : string.Join("; ", values);
 
     /// <summary>
     /// RFC 4180 quoting, and formula-like cells neutralised as OWASP's CSV injection guidance says:
@@ -120,8 +163,24 @@ internal static class AuditExportApi
         || char.IsWhiteSpace(first) || char.IsControl(first) || char.GetUnicodeCategory(first) == UnicodeCategory.Format;
 }
 
-internal sealed record EvidenceRecord(AuditRecord Record, IReadOnlyList<string> Controls);
+/// <summary>A record as exported: its type, the controls it evidences, and its link in the hash chain.</summary>
+internal sealed record EvidenceRecord(AuditRecord Record, IReadOnlyList<string> Controls)
+{
+    public string? Kind { get; init; }
+    public string? Id { get; init; }
+    public string? PrevHash { get; init; }
+    public string? Hash { get; init; }
+
+    public static EvidenceRecord Of(ChainedAuditRecord c) => new(c.Record, AuditControls.LabelsFor(c.Record.Action))
+    {
+        Kind = AuditControls.TypeOf(c.Record.Action)?.Kind ?? "operational",
+        Id = c.Id,
+        PrevHash = c.PrevHash,
+        Hash = c.Hash,
+    };
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EvidenceRecord[]))]
+[JsonSerializable(typeof(AuditVerification))]
 internal sealed partial class AuditJson : JsonSerializerContext;

@@ -546,6 +546,7 @@ internal sealed partial class PatchWorkflow(
         }
         var batches = patch.EffectiveBatches.ToArray();
         var failures = new List<string>();
+        var results = new List<string>();
         string? awsRequestId = null;
         if (patch.IsAutomation)
         {
@@ -565,6 +566,7 @@ internal sealed partial class PatchWorkflow(
                 // SSM may not list every invocation yet: instances it does not mention are still running.
                 batches[i] = batch with { Progress = new PatchProgress(batch.Count, progress.Succeeded, failed, Math.Max(0, batch.Count - progress.Succeeded - failed)) };
                 failures.AddRange(progress.Instances.Where(s => s.IsFinished && s.Status != RunbookStatus.Success).Select(s => $"{s.InstanceId}: {s.Status}"));
+                results.AddRange(progress.Instances.Select(s => $"{s.InstanceId}: {s.Status}"));
             }
         }
         var shown = Aggregate(batches);
@@ -587,6 +589,7 @@ internal sealed partial class PatchWorkflow(
                     Outcome = finished && shown.Failed > 0 ? "partial" : "ok",
                     AwsRequestId = awsRequestId,
                     Quiet = !finished,
+                    InstanceResults = results.Count > 0 ? results : null,
                 }
                 : Decision.Refuse("moved on"), cancellationToken);
         if (!updated.Succeeded || !finished)

@@ -1,5 +1,6 @@
 using ChatOpsInspector.Access;
 using ChatOpsInspector.Ingest;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ChatOpsInspector.Workflow;
@@ -16,6 +17,11 @@ internal static class WorkflowExtensions
                 "Audit:ApiKey must differ from Ingest:ApiKey and Ingest:BasicPassword: the EventBridge connection must not be able to read the audit trail.")
             .ValidateOnStart();
         builder.Services.AddSingleton<AuditKeyFilter>();
+        builder.Services.AddOptions<AuditArchiveOptions>().BindConfiguration(AuditArchiveOptions.Section).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuditArchiveOptions>, AuditArchiveOptionsValidator>());
+        builder.Services.TryAddSingleton<IAuditArchiveStore, S3AuditArchiveStore>();
+        builder.Services.AddSingleton<AuditArchiver>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditArchiver>());
         // Who is who and who may act: the workflow's rules are written in those terms.
         builder.AddAccess();
         builder.Services.AddSingleton<WorkflowReconciler>();

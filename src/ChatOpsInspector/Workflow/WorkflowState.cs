@@ -40,6 +40,9 @@ internal sealed record WorkflowState
     public bool SlaBreached { get; init; }
     public int ReopenCount { get; init; }
 
+    /// <summary>Newest Inspector <c>updatedAt</c> already written to the audit as detected/received.</summary>
+    public DateTimeOffset? ReceivedThrough { get; init; }
+
     /// <summary>When the bot lifted a suppression: Inspector's SUPPRESSED findings older than this are stale.</summary>
     public DateTimeOffset? UnsuppressedAt { get; init; }
 

@@ -1,5 +1,7 @@
 using ChatOpsInspector.Alerts;
+using ChatOpsInspector.Aws;
 using ChatOpsInspector.State;
+using Microsoft.Extensions.Options;
 
 namespace ChatOpsInspector.Workflow;
 
@@ -8,8 +10,11 @@ namespace ChatOpsInspector.Workflow;
 /// same atomic step, and re-decide on a lost race. A second identical click therefore sees the first
 /// one's result and is refused, on any replica.
 /// </summary>
-internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, IAuditLog audit, TimeProvider time)
+internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, IAuditLog audit, TimeProvider time, IOptions<RemediationOptions> remediation)
 {
+    private readonly RemediationDocuments _documents = new(remediation.Value.PatchDocument,
+        remediation.Value.IsolationEnabled ? remediation.Value.IsolationDocument : null);
+
     private const int MaxAttempts = 8;
 
     public DateTimeOffset Now => time.GetUtcNow();
@@ -47,6 +52,9 @@ internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, I
                 Detail = decision.Detail,
                 Outcome = decision.Outcome,
                 AwsRequestId = decision.AwsRequestId,
+            }.About(group).Of(group.Workflow, next, _documents) with
+            {
+                InstanceResults = decision.InstanceResults,
             };
             if (await store.TryUpdateWorkflowAsync(group.Id, group.Version, next, audit, cancellationToken))
             {
@@ -61,7 +69,7 @@ internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, I
     public async Task AuditAsync(string groupId, string action, string? detail, string? awsRequestId, CancellationToken cancellationToken, string outcome = "ok")
     {
         var group = await store.GetGroupAsync(groupId, cancellationToken);
-        await audit.AppendAsync(new AuditRecord
+        var record = new AuditRecord
         {
             At = time.GetUtcNow(),
             Action = action,
@@ -74,7 +82,12 @@ internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, I
             Detail = detail,
             Outcome = outcome,
             AwsRequestId = awsRequestId,
-        }, cancellationToken);
+        };
+        if (group is not null)
+        {
+            record = record.About(group).Of(group.Workflow, group.Workflow, _documents);
+        }
+        await audit.AppendAsync(record, cancellationToken);
     }
 }
 
@@ -84,6 +97,9 @@ internal sealed record Decision(WorkflowState? Next, string Verb, string? Detail
     public string? AuditAction { get; init; }
     public string Outcome { get; init; } = "ok";
     public string? AwsRequestId { get; init; }
+
+    /// <summary>Per-instance outcome of an SSM run, for the audit record (<c>i-…: Success</c>).</summary>
+    public IReadOnlyList<string>? InstanceResults { get; init; }
 
     /// <summary>Audited but kept out of the card's short history (one of many similar steps, such as a command batch).</summary>
     public bool Quiet { get; init; }

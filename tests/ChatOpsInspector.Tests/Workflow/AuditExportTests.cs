@@ -135,6 +135,75 @@ public sealed class AuditExportTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.DoesNotContain("," + detail, csv, StringComparison.Ordinal);
     }
 
+    /// <summary>Someone with write access to Redis rebuilt the stream with one record edited: the verify endpoint names it.</summary>
+    [Fact]
+    public async Task VerifyEndpointReportsTheFirstAlteredRecordWith409()
+    {
+        await using var app = await AppWithOneRecordAsync(redis, []);
+        for (var i = 0; i < 3; i++)
+        {
+            await app.Service<IAuditLog>().AppendAsync(new AuditRecord
+            {
+                At = At.AddMinutes(i + 1), Action = "acknowledged", ActorPlatform = "slack", ActorId = "U" + i, ActorName = "n", Owner = "shop", GroupId = "g1",
+            }, default);
+        }
+        var client = app.Client();
+        var intact = await client.SendAsync(Get("/api/audit/verify", h => h.Add("X-Api-Key", TestApp.AuditKey)));
+        Assert.Equal(HttpStatusCode.OK, intact.StatusCode);
+        Assert.Equal(401, (int)(await client.SendAsync(Get("/api/audit/verify", h => h.Add("X-Api-Key", TestApp.ApiKey)))).StatusCode);
+
+        var store = app.Service<RedisStore>();
+        var key = store.Keys.Audit(store.Keys.PartitionOf("g1"));
+        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var db = connection.GetDatabase();
+        var entries = await db.StreamRangeAsync(key, "-", "+");
+        await db.KeyDeleteAsync(key);
+        foreach (var e in entries)
+        {
+            var record = e["r"].ToString();
+            await db.ExecuteAsync("XADD", key, e.Id, "r", e.Id == entries[2].Id ? record.Replace("\"U1\"", "\"U9\"", StringComparison.Ordinal) : record, "p", e["p"], "h", e["h"]);
+        }
+
+        var broken = await client.SendAsync(Get("/api/audit/verify", h => h.Add("X-Api-Key", TestApp.AuditKey)));
+
+        Assert.Equal(HttpStatusCode.Conflict, broken.StatusCode);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(await broken.Content.ReadAsStringAsync())!;
+        Assert.False(body["intact"]!.GetValue<bool>());
+        Assert.Equal(entries[2].Id.ToString(), body["firstBroken"]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task AnUnknownControlOrCursorIsA400NamingIt()
+    {
+        await using var app = await AppWithOneRecordAsync(redis, []);
+        var control = await app.Client().SendAsync(Get("/api/audit?control=6.2", h => h.Add("X-Api-Key", TestApp.AuditKey)));
+        Assert.Equal(HttpStatusCode.BadRequest, control.StatusCode);
+        Assert.Contains("6.3.3", await control.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var cursor = await app.Client().SendAsync(Get("/api/audit?cursor=not-a-cursor", h => h.Add("X-Api-Key", TestApp.AuditKey)));
+        Assert.Equal(HttpStatusCode.BadRequest, cursor.StatusCode);
+        Assert.Contains("cursor", await cursor.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnExportLargerThanItsLimitLinksToTheNextPage()
+    {
+        await using var app = await AppWithOneRecordAsync(redis, []);
+        for (var i = 0; i < 4; i++)
+        {
+            await app.Service<IAuditLog>().AppendAsync(new AuditRecord { At = At.AddMinutes(i + 1), Action = "assigned", ActorPlatform = "slack", ActorId = "P" + i, ActorName = "n", GroupId = "g" + i }, default);
+        }
+        var seen = new List<string>();
+        var url = "/api/audit?format=json&limit=2";
+        for (var pages = 0; url is not null && pages < 10; pages++)
+        {
+            var response = await app.Client().SendAsync(Get(url, h => h.Add("X-Api-Key", TestApp.AuditKey)));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            seen.AddRange(System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray().Select(e => e!["record"]!["actorId"]!.GetValue<string>()));
+            url = response.Headers.TryGetValues("Link", out var link) ? link.Single().Split('>')[0].TrimStart('<') : null;
+        }
+        Assert.Equal(["P0", "P1", "P2", "P3", "U1"], seen.Order());
+    }
+
     [Fact]
     public void OrdinaryCellsAreLeftAsTheyAre()
     {

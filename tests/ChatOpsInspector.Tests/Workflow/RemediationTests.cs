@@ -320,15 +320,16 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         var json = JsonNode.Parse(await (await _app.Client().SendAsync(request)).Content.ReadAsStringAsync())!.AsArray();
         var actions = json.Select(r => r!["record"]!["action"]!.GetValue<string>()).ToList();
         Assert.Equal(["acknowledged", "patch_requested", "patch_checked", "patch_approved", "patch_command_sent"], actions);
-        Assert.All(json, r => Assert.Contains("NIST 800-53 SI-2", r!["controls"]!.AsArray().Select(c => c!.GetValue<string>())));
+        Assert.All(json, r => Assert.Contains("NIST SP 800-53 Rev. 5 SI-2", r!["controls"]!.AsArray().Select(c => c!.GetValue<string>())));
         Assert.Equal("U_APP1", json[3]!["record"]!["actorId"]!.GetValue<string>());
 
-        using var csvRequest = new HttpRequestMessage(HttpMethod.Get, "/api/audit?format=csv&control=PCI");
+        // Acknowledging evidences 6.3.1 (managed), not 6.3.3 (patched): only the three patch steps are 6.3.3 evidence.
+        using var csvRequest = new HttpRequestMessage(HttpMethod.Get, "/api/audit?format=csv&control=6.3.3");
         csvRequest.Headers.Add("X-Api-Key", TestApp.AuditKey);
         var csv = await (await _app.Client().SendAsync(csvRequest)).Content.ReadAsStringAsync();
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("at,action,outcome", lines[0], StringComparison.Ordinal);
-        Assert.Equal(6, lines.Length);
+        Assert.StartsWith("at,kind,action,outcome,actor_platform,actor_workspace,actor_id", lines[0], StringComparison.Ordinal);
+        Assert.Equal(5, lines.Length);
 
         using var bad = new HttpRequestMessage(HttpMethod.Get, "/api/audit?from=yesterday");
         bad.Headers.Add("X-Api-Key", TestApp.AuditKey);
