@@ -139,7 +139,7 @@ internal sealed partial class AlertDispatcher(
             switch (result.Outcome)
             {
                 case ChatOutcome.Ok when existing is null && result.Message is { } posted:
-                    await StoreCardRefAsync(group.Id, posted, cancellationToken);
+                    await StoreCardRefAsync(group.Id, posted with { PostedAt = time.GetUtcNow() }, cancellationToken);
                     AppMetrics.AlertsPosted.WithLabels(adapter.Platform).Inc();
                     LogPosted(group.Id, group.Owner, adapter.Platform, channel);
                     break;
