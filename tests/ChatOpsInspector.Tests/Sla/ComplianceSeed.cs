@@ -20,18 +20,18 @@ internal static class ComplianceSeed
     /// TTF 48 h), CRITICAL c (open past due), HIGH d (met, TTF 24 h, two findings); "security" CRITICAL e
     /// (open past due). Payments CRITICAL: 1 of 3 met = 33.3 %.
     /// </summary>
-    public static async Task<string[]> NovemberAsync(TestApp app)
+    public static async Task<string[]> NovemberAsync(TestApp app, string payments = "payments", string security = "security")
     {
         return
         [
-            await GroupAsync(app, "payments", "CVE-2026-1001", Severity.Critical, "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z",
+            await GroupAsync(app, payments, "CVE-2026-1001", Severity.Critical, "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z",
                 posted: "2026-11-02T00:00:00Z", acknowledged: "2026-11-02T01:00:00Z", closed: "2026-11-02T12:00:00Z"),
-            await GroupAsync(app, "payments", "CVE-2026-1002", Severity.Critical, "2026-11-10T00:00:00Z", "2026-11-11T00:00:00Z",
+            await GroupAsync(app, payments, "CVE-2026-1002", Severity.Critical, "2026-11-10T00:00:00Z", "2026-11-11T00:00:00Z",
                 posted: "2026-11-10T00:00:00Z", acknowledged: "2026-11-10T03:00:00Z", closed: "2026-11-12T00:00:00Z"),
-            await GroupAsync(app, "payments", "CVE-2026-1003", Severity.Critical, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"),
-            await GroupAsync(app, "payments", "CVE-2026-1004", Severity.High, "2026-11-05T00:00:00Z", "2026-11-08T00:00:00Z",
+            await GroupAsync(app, payments, "CVE-2026-1003", Severity.Critical, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"),
+            await GroupAsync(app, payments, "CVE-2026-1004", Severity.High, "2026-11-05T00:00:00Z", "2026-11-08T00:00:00Z",
                 closed: "2026-11-06T00:00:00Z", findings: 2),
-            await GroupAsync(app, "security", "CVE-2026-2001", Severity.Critical, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"),
+            await GroupAsync(app, security, "CVE-2026-2001", Severity.Critical, "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z"),
         ];
     }
 
