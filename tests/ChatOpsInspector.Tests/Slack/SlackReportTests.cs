@@ -116,6 +116,19 @@ public class SlackReportTests(SlackApp slack)
         Assert.Contains("report [NAME] [YYYY-MM]", Text(reply), StringComparison.Ordinal);
     }
 
+    // Time to acknowledge runs from the card: the dispatcher keeps when it posted it.
+    [Fact]
+    public async Task APostedCardRemembersWhenItWasPosted()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var (groupId, _) = await slack.PostedCardAsync(SlackApp.NewCve());
+
+        var card = (await slack.App.Service<ChatOpsInspector.State.IAlertStore>().GetGroupAsync(groupId, default))!.Cards["slack"];
+
+        Assert.NotNull(card.PostedAt);
+        Assert.InRange(card.PostedAt!.Value, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+    }
+
     // An upload_url is followed only to Slack's file host or the configured API host, https unless loopback.
     [Theory]
     [InlineData("https://files.slack.com/upload/v1/CwABAAAAXgoAAZ", true)]
