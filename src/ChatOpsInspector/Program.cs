@@ -29,6 +29,7 @@ app.UseOperations();
 app.MapOperations();
 app.MapIngest();
 app.MapAuditExport();
+app.MapSlaReports();
 app.MapSlack();
 app.MapTeams();
 

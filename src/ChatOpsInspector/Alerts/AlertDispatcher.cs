@@ -149,7 +149,7 @@ internal sealed partial class AlertDispatcher(
             switch (result.Outcome)
             {
                 case ChatOutcome.Ok when existing is null && result.Message is { } posted:
-                    await StoreCardRefAsync(group.Id, posted, cancellationToken);
+                    await StoreCardRefAsync(group.Id, posted with { PostedAt = time.GetUtcNow() }, cancellationToken);
                     await audit.AppendAsync(new AuditRecord
                     {
                         At = time.GetUtcNow(),

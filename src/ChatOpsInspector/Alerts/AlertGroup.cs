@@ -127,4 +127,8 @@ internal sealed record GroupMember
 }
 
 /// <summary>Where a group's card lives on one platform: Slack channel + ts, or Teams conversation + activity id.</summary>
-internal sealed record ChatMessageRef(string Platform, string Channel, string MessageId, string? ThreadId = null);
+internal sealed record ChatMessageRef(string Platform, string Channel, string MessageId, string? ThreadId = null)
+{
+    /// <summary>When the card was first posted: time to acknowledge runs from here. Null for cards stored before it was kept.</summary>
+    public DateTimeOffset? PostedAt { get; init; }
+}

@@ -23,8 +23,14 @@ internal sealed record CommandReply
     /// <summary>The owners whose alerts the reply shows: sharing it is only allowed where all of them may be seen.</summary>
     public IReadOnlyCollection<string> Owners { get; init; } = [];
 
+    /// <summary>A picture of the answer (the SLA report's chart), for platforms that can show one.</summary>
+    public ChartImage? Chart { get; init; }
+
     public static CommandReply Error(string text) => new() { Text = text, IsError = true };
 }
+
+/// <summary>A PNG with its file name, title and alt text for screen readers.</summary>
+internal sealed record ChartImage(byte[] Png, string FileName, string Title, string AltText);
 
 /// <summary>Runs <c>/vulns</c> commands for any chat platform.</summary>
 internal sealed class CommandHandler(
@@ -47,6 +53,7 @@ internal sealed class CommandHandler(
         {Prefix} sla [NAME] — alerts past their SLA or due within 24 h
         {Prefix} stats [NAME] — open alerts by severity, mean time to acknowledge and to fix
         {Prefix} coverage [NAME] — resources Inspector is not scanning
+        {Prefix} report [NAME] [YYYY-MM] — SLA compliance for a month (UTC; default this month), with a chart
         {Prefix} ack ID — acknowledge
         {Prefix} assign ID @person — assign
         {Prefix} suppress ID 7d|30d|90d|YYYY-MM-DD reason… — suppress (suppressors only)
@@ -66,6 +73,7 @@ internal sealed class CommandHandler(
             CommandKind.Sla => await SlaAsync(command.Owner, actor, cancellationToken),
             CommandKind.Stats => await StatsAsync(command.Owner, actor, cancellationToken),
             CommandKind.Coverage => await CoverageAsync(command.Owner, actor, cancellationToken),
+            CommandKind.Report => await ReportAsync(command.Owner, command.Month, actor, cancellationToken),
             CommandKind.Acknowledge or CommandKind.Assign or CommandKind.Suppress or CommandKind.RequestPatch =>
                 await TriageAsync(command, actor, cancellationToken),
             _ => CommandReply.Error($"Try {Prefix} help."),
@@ -167,6 +175,57 @@ internal sealed class CommandHandler(
         }
         return new CommandReply { Text = text.ToString(), Owners = OwnersOf(groups, owner) };
     }
+
+    /// <summary>
+    /// The compliance report of the groups the actor may see: one owner, or every visible owner. The same
+    /// figures as <c>GET /api/reports/sla</c> (<see cref="ComplianceReport"/>).
+    /// </summary>
+    private async Task<CommandReply> ReportAsync(string? owner, ReportMonth? month, Actor actor, CancellationToken cancellationToken)
+    {
+        var (groups, error) = await ScopeAsync(owner, actor, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+        var now = time.GetUtcNow();
+        var period = month ?? ReportMonth.Of(now);
+        var report = ComplianceReport.For(groups, period, now, owner);
+        var scope = owner is null ? "all applications" : (groups.Count > 0 ? groups[0].Owner : owner);
+        var owners = OwnersOf(groups, owner);
+        var total = report.Total;
+        if (total.Groups == 0)
+        {
+            return new CommandReply { Text = $"SLA compliance, {scope}, {period} (UTC): no alert was due in that month.", Owners = owners };
+        }
+        var text = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"SLA compliance, {scope}, {period} (UTC): ")
+            .Append(Summary(total))
+            .Append("\nAlerts (one per application and vulnerability) due in the month; met = verified fixed by the due time; ")
+            .Append("TTA = time to acknowledge, from the card; TTF = time to fix, from Inspector's first sighting; p90 = 90th percentile.");
+        foreach (var row in report.Rows.Take(MaxReportRows))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n• {row.Owner} {AlertCardBuilder.SeverityLabel(row.Severity!.Value)}: ").Append(Summary(row));
+        }
+        if (report.Rows.Count > MaxReportRows)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n…and {report.Rows.Count - MaxReportRows} more rows: GET /api/reports/sla?month={period} has them all.");
+        }
+        var png = ComplianceChart.Png(report, scope);
+        return new CommandReply
+        {
+            Text = text.ToString(),
+            Owners = owners,
+            Chart = png is null ? null : new ChartImage(png, $"sla-{period}.png", $"SLA compliance, {scope}, {period}", ComplianceChart.AltText(report, scope)),
+        };
+    }
+
+    private const int MaxReportRows = 10;
+
+    private static string Summary(ComplianceRow row) => string.Create(CultureInfo.InvariantCulture,
+        $"{Count(row.Groups, "alert")} ({Count(row.Findings, "finding")}), SLA met {(row.MetPercent is { } p ? $"{p:0.#} %" : "n/a")} "
+        + $"({row.Met} of {row.Met + row.Missed}), {row.OpenPastDue} open past due, {row.Pending} not yet due, {row.Suppressed} suppressed; "
+        + $"TTA mean {Format(row.MeanTimeToAcknowledge)}, p90 {Format(row.P90TimeToAcknowledge)}; "
+        + $"TTF mean {Format(row.MeanTimeToFix)}, p90 {Format(row.P90TimeToFix)}.");
 
     private async Task<CommandReply> CoverageAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ChatOpsInspector.Sla;
 
 namespace ChatOpsInspector.Commands;
 
@@ -12,6 +13,7 @@ internal enum CommandKind
     Sla,
     Stats,
     Coverage,
+    Report,
     Acknowledge,
     Assign,
     Suppress,
@@ -29,6 +31,9 @@ internal sealed record ParsedCommand(CommandKind Kind)
 {
     /// <summary>Owner (application) name for <c>NAME</c>, <c>sla</c>, <c>stats</c>, <c>coverage</c>.</summary>
     public string? Owner { get; init; }
+
+    /// <summary>For <c>report</c>: the month (UTC) to report; null for the current one.</summary>
+    public ReportMonth? Month { get; init; }
 
     /// <summary>Group id or vulnerability id (CVE) for <c>show</c>, <c>ack</c>, <c>assign</c>, <c>suppress</c>, <c>patch</c>.</summary>
     public string? Target { get; init; }
@@ -53,7 +58,7 @@ internal sealed record ParsedCommand(CommandKind Kind)
     public bool ChangesState => Kind is CommandKind.Acknowledge or CommandKind.Assign or CommandKind.Suppress or CommandKind.RequestPatch;
 
     /// <summary>True for commands that may need a slow external call.</summary>
-    public bool IsSlow => Kind is CommandKind.Coverage;
+    public bool IsSlow => Kind is CommandKind.Coverage or CommandKind.Report;
 }
 
 /// <summary>Parses the text after <c>/vulns</c> (or after a bot mention). Never throws.</summary>
@@ -70,9 +75,10 @@ internal static partial class CommandParser
         public const string Suppress = "suppress ID 7d|30d|90d|YYYY-MM-DD reason…";
         public const string Patch = "patch ID";
         public const string Owner = "NAME";
+        public const string Report = "report [NAME] [YYYY-MM]";
     }
 
-    private static readonly string[] Subcommands = ["help", "mine", "show", "sla", "stats", "coverage", "ack", "assign", "suppress", "patch"];
+    private static readonly string[] Subcommands = ["help", "mine", "show", "sla", "stats", "coverage", "report", "ack", "assign", "suppress", "patch"];
 
     public static ParsedCommand Parse(string? text)
     {
@@ -97,6 +103,7 @@ internal static partial class CommandParser
             "sla" => OptionalOwner(CommandKind.Sla, "sla [NAME]", args),
             "stats" => OptionalOwner(CommandKind.Stats, "stats [NAME]", args),
             "coverage" => OptionalOwner(CommandKind.Coverage, "coverage [NAME]", args),
+            "report" => Report(args),
             "ack" or "acknowledge" => Target(CommandKind.Acknowledge, Usages.Ack, args, exactly: true),
             "assign" => Assign(args),
             "suppress" => Suppress(args),
@@ -116,6 +123,38 @@ internal static partial class CommandParser
         1 when IsName(args[0]) => new ParsedCommand(kind) { Owner = args[0] },
         _ => Invalid("Give at most one application name.", usage),
     };
+
+    /// <summary><c>report</c>, <c>report NAME</c>, <c>report 2026-11</c>, <c>report NAME 2026-11</c>.</summary>
+    private static ParsedCommand Report(List<string> args)
+    {
+        if (args.Count > 2)
+        {
+            return Invalid($"Unexpected `{Clip(args[2])}`.", Usages.Report);
+        }
+        var command = new ParsedCommand(CommandKind.Report);
+        foreach (var arg in args)
+        {
+            if (LooksLikeMonth(arg))
+            {
+                if (command.Month is not null || !ReportMonth.TryParse(arg, out var month))
+                {
+                    return Invalid($"`{Clip(arg)}` is not a month: use YYYY-MM, e.g. 2026-11.", Usages.Report);
+                }
+                command = command with { Month = month };
+            }
+            else if (command.Owner is null && command.Month is null && IsName(arg))
+            {
+                command = command with { Owner = arg };
+            }
+            else
+            {
+                return Invalid($"Unexpected `{Clip(arg)}`.", Usages.Report);
+            }
+        }
+        return command;
+    }
+
+    private static bool LooksLikeMonth(string text) => MonthLike().IsMatch(text);
 
     private static ParsedCommand Target(CommandKind kind, string usage, List<string> args, bool exactly)
     {
@@ -224,6 +263,9 @@ internal static partial class CommandParser
 
     private static List<string> Tokenize(string text) =>
         text.Replace('\u00a0', ' ').Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    [GeneratedRegex(@"^\d{4}-\d{1,2}$")]
+    private static partial Regex MonthLike();
 
     [GeneratedRegex(@"^(?<n>\d{1,4})(?<unit>[dDwW])$")]
     private static partial Regex DurationPattern();

@@ -83,6 +83,92 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
         return new SlackUser(userId, name, Text(profile?["email"]));
     }
 
+    /// <summary>The bot's direct-message channel with a person (conversations.open, scope im:write), or null.</summary>
+    public async Task<string?> OpenDirectMessageAsync(string userId, CancellationToken cancellationToken)
+    {
+        var result = await CallAsync("conversations.open", new JsonObject { ["users"] = userId }, cancellationToken);
+        return result.Ok ? Text(result.Body?["channel"]?["id"]) : null;
+    }
+
+    /// <summary>
+    /// Shares a file in a channel (or a thread of it) through Slack's external upload (scope files:write):
+    /// files.getUploadURLExternal, the bytes POSTed to the upload_url it returns, files.completeUploadExternal.
+    /// The upload_url must be on Slack's file host or the configured API host, so a tampered answer cannot
+    /// send the file elsewhere; it is pre-signed, so the bot token never goes with the bytes.
+    /// </summary>
+    public async Task<SlackApiResult> UploadFileAsync(
+        string channel, string? threadTs, string fileName, byte[] content, string title, string altText, string? comment, CancellationToken cancellationToken)
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "files.getUploadURLExternal")
+        {
+            Content = new FormUrlEncodedContent(
+            [
+                new("filename", fileName),
+                new("length", content.Length.ToString(CultureInfo.InvariantCulture)),
+                new("alt_txt", altText.Length <= 1000 ? altText : altText[..1000]),
+            ]),
+        })
+        {
+            var ticket = await SendAsync("files.getUploadURLExternal", request, authorize: true, cancellationToken);
+            if (!ticket.Ok)
+            {
+                return ticket;
+            }
+            var uploadUrl = Text(ticket.Body?["upload_url"]);
+            var fileId = Text(ticket.Body?["file_id"]);
+            if (fileId is null || !IsAllowedUploadUrl(uploadUrl, out var target))
+            {
+                LogUploadUrlRefused();
+                return SlackApiResult.Failure("upload_url_not_allowed");
+            }
+            using var upload = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(content) };
+            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            var sent = await SendAsync("upload_url", upload, authorize: false, cancellationToken, envelope: false);
+            if (!sent.Ok)
+            {
+                return sent;
+            }
+            var complete = new JsonObject
+            {
+                ["files"] = new JsonArray(new JsonObject { ["id"] = fileId, ["title"] = title }),
+                ["channel_id"] = channel,
+            };
+            if (threadTs is not null)
+            {
+                complete["thread_ts"] = threadTs;
+            }
+            if (comment is not null)
+            {
+                complete["initial_comment"] = comment;
+            }
+            return await CallAsync("files.completeUploadExternal", complete, cancellationToken);
+        }
+    }
+
+    /// <summary>https on files.slack.com or the host of <see cref="SlackOptions.ApiBaseUrl"/>; plain http only on loopback.</summary>
+    internal bool IsAllowedUploadUrl(string? url, out Uri target)
+    {
+        target = null!;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return false;
+        }
+        var host = uri.Host;
+        if (!host.Equals(SlackFileHost, StringComparison.OrdinalIgnoreCase)
+            && !host.Equals(options.CurrentValue.ApiBaseUrl.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        if (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
+        {
+            return false;
+        }
+        target = uri;
+        return true;
+    }
+
+    public const string SlackFileHost = "files.slack.com";
+
     /// <summary>Answers through a <c>response_url</c>; refuses URLs outside <see cref="SlackOptions.ResponseUrlHosts"/>.</summary>
     public async Task<SlackApiResult> RespondAsync(string responseUrl, JsonObject message, CancellationToken cancellationToken)
     {
@@ -222,6 +308,9 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Method} unreachable: {Reason}")]
     private partial void LogNetworkFailure(string method, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a Slack upload_url outside files.slack.com and Slack:ApiBaseUrl")]
+    private partial void LogUploadUrlRefused();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to answer a response_url outside Slack:ResponseUrlHosts")]
     private partial void LogResponseUrlRefused();

@@ -151,9 +151,13 @@ internal sealed partial class SlackWorker(
         }
         var command = CommandParser.Parse(job.Text);
         var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
-        var reply = await commands.HandleAsync(command, actor, cancellationToken);
+        var reply = WithChartNote(await commands.HandleAsync(command, actor, cancellationToken));
         var message = SlackReplies.Message(reply, time.GetUtcNow());
         var retry = await ReplyAsync(job, message, cancellationToken);
+        if (retry is null)
+        {
+            await ShareChartAsync(job, reply, threadTs: null, cancellationToken);
+        }
         // A state change is not run twice: a retry only repeats its answer.
         return retry is not null && command.ChangesState ? retry with { Outcome = reply.Text } : retry;
     }
@@ -165,13 +169,15 @@ internal sealed partial class SlackWorker(
             return null;
         }
         var text = job.Outcome;
+        CommandReply? chart = null;
         JsonArray? blocks = null;
         var share = false;
         if (text is null)
         {
             var command = CommandParser.Parse(job.Text);
             var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
-            var reply = await commands.HandleAsync(command, actor, cancellationToken);
+            var reply = WithChartNote(await commands.HandleAsync(command, actor, cancellationToken));
+            chart = reply;
             text = SlackReplies.Text(reply);
             blocks = SlackReplies.Blocks(reply, time.GetUtcNow());
             share = reply.Share;
@@ -184,7 +190,41 @@ internal sealed partial class SlackWorker(
         var result = share
             ? await slack.PostMessageAsync(job.ChannelId, text, blocks, job.ThreadTs, cancellationToken)
             : await slack.PostEphemeralAsync(job.ChannelId, job.UserId, text, blocks, cancellationToken, job.ThreadTs);
-        return Retryable(result, job);
+        var retry = Retryable(result, job);
+        if (retry is null && chart is not null)
+        {
+            await ShareChartAsync(job, chart, job.ThreadTs, cancellationToken);
+        }
+        return retry;
+    }
+
+    /// <summary>Says where the chart goes: a file cannot be ephemeral in Slack, so a private answer's chart goes to a direct message.</summary>
+    private static CommandReply WithChartNote(CommandReply reply) => reply.Chart is null ? reply : reply with
+    {
+        Text = reply.Text + (reply.Share ? "\n(The chart follows in this channel.)" : "\n(The chart follows in your direct messages with the bot.)"),
+    };
+
+    /// <summary>
+    /// Uploads the reply's chart where the reply may be seen: the channel when the answer was shared there
+    /// (allowed by the access model), else the asker's direct messages with the bot. Once, after the answer:
+    /// a failure is logged and counted, not retried with the answer.
+    /// </summary>
+    private async Task ShareChartAsync(SlackJob job, CommandReply reply, string? threadTs, CancellationToken cancellationToken)
+    {
+        if (reply.Chart is not { } chart)
+        {
+            return;
+        }
+        var channel = reply.Share ? job.ChannelId : await slack.OpenDirectMessageAsync(job.UserId, cancellationToken);
+        var result = channel is null
+            ? SlackApiResult.Failure("no_direct_message_channel")
+            : await slack.UploadFileAsync(channel, reply.Share ? threadTs : null, chart.FileName, chart.Png, chart.Title, chart.AltText,
+                SlackText.EscapeTruncate(chart.Title, 1000), cancellationToken);
+        if (!result.Ok)
+        {
+            AppMetrics.Errors.WithLabels("slack").Inc();
+            LogChartFailed(job.UserId, result.Error);
+        }
     }
 
     /// <summary>Answers through the response_url when there is one, else with chat.postEphemeral.</summary>
@@ -223,6 +263,9 @@ internal sealed partial class SlackWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Slack triage {Action} on group {GroupId}: succeeded={Succeeded}")]
     private partial void LogTriage(string groupId, CardAction action, bool succeeded);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slack chart for {UserId} not shared: {Error}")]
+    private partial void LogChartFailed(string userId, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Slack {Kind} reply failed for good: {Error}")]
     private partial void LogReplyFailed(SlackJobKind kind, string? error);

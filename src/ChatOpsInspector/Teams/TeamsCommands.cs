@@ -7,7 +7,7 @@ using ChatOpsInspector.Workflow;
 namespace ChatOpsInspector.Teams;
 
 /// <summary>What a command answers: plain, unescaped text plus cards; the worker escapes and renders them.</summary>
-internal sealed record TeamsCommandReply(string Text, IReadOnlyList<AlertCardView> Cards);
+internal sealed record TeamsCommandReply(string Text, IReadOnlyList<AlertCardView> Cards, ChartImage? Chart = null);
 
 /// <summary>
 /// Runs a message typed to the bot (personal chat or @mention) through the same <c>/vulns</c> parser
@@ -20,7 +20,7 @@ internal sealed partial class TeamsCommands(CommandHandler handler)
     public async Task<TeamsCommandReply> RunAsync(string text, Actor actor, CancellationToken cancellationToken)
     {
         var reply = await handler.HandleAsync(CommandParser.Parse(text), actor, cancellationToken);
-        return new TeamsCommandReply(reply.Text, reply.Cards);
+        return new TeamsCommandReply(reply.Text, reply.Cards, reply.Chart);
     }
 
     /// <summary>

@@ -59,6 +59,15 @@ internal sealed partial class TeamsMessageWorker(
         {
             messages.Add(new Activity { Type = "message", TextFormat = "markdown", Text = Markdown(reply.Text) });
         }
+        if (reply.Chart is { } chart)
+        {
+            messages.Add(new Activity
+            {
+                Type = "message",
+                Summary = TeamsText.Cut(chart.Title, 200),
+                Attachments = [new Attachment(AlertCardRenderer.ContentType, ChartCard.Render(chart))],
+            });
+        }
         // One card per message: a message holding several full cards would pass Teams' size limit.
         messages.AddRange(reply.Cards.Take(TeamsCommands.MaxCards).Select(view => new Activity
         {

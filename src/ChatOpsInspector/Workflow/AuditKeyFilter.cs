@@ -18,7 +18,7 @@ internal sealed class AuditKeyFilter(IOptionsMonitor<AuditOptions> options) : IE
             return ValueTask.FromResult<object?>(Results.Problem(
                 statusCode: StatusCodes.Status404NotFound,
                 title: "Audit export is off",
-                detail: "Set Audit:ApiKey to turn on GET /api/audit."));
+                detail: $"Set Audit:ApiKey to turn on GET {context.HttpContext.Request.Path}."));
         }
         if (ApiKeyFilter.PresentsKey(context.HttpContext.Request, expected))
         {

@@ -25,6 +25,9 @@ public sealed class SlackFake : IAsyncDisposable
 
     public string BaseUrl => Server.BaseUrl;
 
+    /// <summary>Bytes POSTed to each upload_url handed out by files.getUploadURLExternal, by file id.</summary>
+    public ConcurrentDictionary<string, byte[]> Uploads { get; } = new();
+
     /// <summary>Slowness per API method, to play a Slack that takes its time.</summary>
     public ConcurrentDictionary<string, TimeSpan> Delays { get; } = new();
 
@@ -50,6 +53,14 @@ public sealed class SlackFake : IAsyncDisposable
                     context.Response.Headers["Retry-After"] = failure.RetryAfter;
                 }
                 return Results.Text(failure.Body, "text/plain", statusCode: failure.Status);
+            });
+            // Where files.getUploadURLExternal sends the bytes: kept raw, per file id.
+            app.MapPost("/upload/{fileId}", async (string fileId, HttpContext context) =>
+            {
+                using var bytes = new MemoryStream();
+                await context.Request.Body.CopyToAsync(bytes);
+                fake.Uploads[fileId] = bytes.ToArray();
+                return Results.Text("OK - " + bytes.Length);
             });
             app.MapPost("/{method}", async (string method, HttpContext context) => await fake.AnswerAsync(method, context));
         });
@@ -113,10 +124,24 @@ public sealed class SlackFake : IAsyncDisposable
             "chat.postEphemeral" => new() { ["ok"] = true, ["message_ts"] = ts },
             "views.open" => new() { ["ok"] = true, ["view"] = new JsonObject { ["id"] = "V" + ts.Replace(".", "", StringComparison.Ordinal) } },
             "users.info" => UserInfo(body),
+            // https://docs.slack.dev/reference/methods/files.getUploadURLExternal: answers upload_url and file_id.
+            "files.getUploadURLExternal" => UploadTicket(ts),
+            "files.completeUploadExternal" => new() { ["ok"] = true, ["files"] = JsonNode.Parse(body)?["files"]?.DeepClone() },
+            "conversations.open" => new()
+            {
+                ["ok"] = true,
+                ["channel"] = new JsonObject { ["id"] = "D" + JsonNode.Parse(body)?["users"]?.GetValue<string>() },
+            },
             "apps.connections.open" when SocketUrl is { } socketUrl => new() { ["ok"] = true, ["url"] = socketUrl() },
             _ => new() { ["ok"] = false, ["error"] = "unknown_method" },
         };
         return Results.Text(answer.ToJsonString(), "application/json; charset=utf-8");
+    }
+
+    private JsonObject UploadTicket(string ts)
+    {
+        var fileId = "F" + ts.Replace(".", "", StringComparison.Ordinal);
+        return new() { ["ok"] = true, ["upload_url"] = $"{BaseUrl}upload/{fileId}", ["file_id"] = fileId };
     }
 
     private static JsonObject UserInfo(string form)

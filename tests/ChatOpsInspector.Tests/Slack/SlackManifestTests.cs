@@ -79,7 +79,7 @@ public class SlackManifestTests
     {
         var manifest = Manifest();
         var scopes = manifest["oauth_config"]!["scopes"]!["bot"]!.AsArray().Select(s => s!.GetValue<string>()).Order().ToArray();
-        Assert.Equal(["app_mentions:read", "chat:write", "commands", "users:read", "users:read.email"], scopes);
+        Assert.Equal(["app_mentions:read", "chat:write", "commands", "files:write", "im:write", "users:read", "users:read.email"], scopes);
         Assert.Null(manifest["oauth_config"]!["scopes"]!["user"]);
     }
 
