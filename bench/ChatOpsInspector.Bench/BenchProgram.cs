@@ -17,6 +17,8 @@ internal static class BenchProgram
           interactions   signed Slack block_actions (acknowledge) and /vulns commands, 200 users
           faults         Redis outage, flaky Slack, bot SIGKILL, two bot instances
           hostile        bad inputs: statuses, nothing stored, service stays up
+          sources        ingest rate of Inspector, Security Hub ASFF and OCSF events side by side
+          trust          the attacks of the trust-boundary review, replayed: who may see and act
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
           all            every scenario above but micro
         options: --count N  --concurrency N  --seconds N (time cap)  --quick (smaller counts)
@@ -38,7 +40,7 @@ internal static class BenchProgram
         }
         var options = BenchOptions.Parse(args.Skip(1).ToArray());
         var scenarios = args[0] == "all"
-            ? ["ingest", "storm", "interactions", "faults", "hostile"]
+            ? ["ingest", "storm", "interactions", "faults", "hostile", "sources", "trust"]
             : new[] { args[0] };
         var failed = false;
         foreach (var name in scenarios)
@@ -52,6 +54,8 @@ internal static class BenchProgram
                 "interactions" => await InteractionsScenario.RunAsync(options),
                 "faults" => await FaultsScenario.RunAsync(options),
                 "hostile" => await HostileScenario.RunAsync(options),
+                "sources" => await SourcesScenario.RunAsync(options),
+                "trust" => await TrustScenario.RunAsync(options),
                 "micro" => Micro.MicroBenchmarks.Run(options),
                 _ => null,
             };
