@@ -11,8 +11,8 @@ namespace ChatOpsInspector.Bench.Scenarios;
 /// The attacks of the trust-boundary review ("What was seen" 1–10), replayed against a running bot on
 /// loopback: each row names the attack, the answer the bot promises (status, refusal text) and what it
 /// did. Bounded: a few hundred requests plus the metrics-label flood (20,000 events with --quick,
-/// 100,000 otherwise). The bench has a fake Slack but no Bot Framework token issuer, so the attacks that
-/// need signed Teams tokens (1, 2, 4, 5) are not replayed here; their tests in the suite are named.
+/// 100,000 otherwise). Teams activities are signed by <see cref="FakeBotFramework"/>; the approvals of
+/// 1, 2 and 5 need a pending patch (fake SSM), which the bench lacks: their tests in the suite are named.
 /// </summary>
 internal static class TrustScenario
 {
@@ -52,19 +52,79 @@ internal static class TrustScenario
         await SecretsInLogsAsync(report, rig, http);
         await AuditAndStoreAsync(report, rig, bot, http, group);
 
-        foreach (var (n, what, tests) in new[]
+        await TeamsAsync(report, rig, http);
+        foreach (var (what, tests) in new[]
         {
-            (1, "approval from another Entra tenant", "TeamsAuthTests, CrossPlatformIdentityTests"),
-            (2, "webchat channel, Slack id as Teams from.id", "TeamsAuthTests, CrossPlatformIdentityTests"),
-            (4, "token questions failing open (no endorsements, unknown kid, no channelId, tenant mismatch)", "TeamsAuthTests"),
-            (5, "cross-platform self-approval", "CrossPlatformIdentityTests"),
+            ("1/2/5. approvals across tenants and platforms (needs a pending patch, i.e. fake SSM)", "CrossPlatformIdentityTests, TeamsPatchApprovalTests"),
         })
         {
-            report.Add($"{n}. {what}", "not replayed (needs a Bot Framework token issuer)", $"refused; see {tests}");
+            report.Add(what, "not replayed here", $"refused; see {tests}");
         }
         report.Check("bot still up at the end", await HealthyAsync(http, bot) ? "yes" : "no", "yes", await HealthyAsync(http, bot));
         report.Note("Slack workspace T0BENCH is allowed; the outsider U0OUTSIDER is none of app01's people, not on the security team, and asks from a DM or app02's channel.");
         return report;
+    }
+
+    /// <summary>1, 2, 4: activities from another tenant or channel, and every token question that once failed open.</summary>
+    private static async Task TeamsAsync(Report report, Rig rig, HttpClient http)
+    {
+        await using var bf = await FakeBotFramework.StartAsync();
+        var bot = await rig.StartBotAsync(bf.Settings());
+        const string member = "b15a9416-0ad3-4172-9210-7beb711d3f70";
+        JsonObject Help() => bf.Mention("help", member);
+        var cases = new (string Name, JsonObject Activity, string Token)[]
+        {
+            ("1. activity from another Entra tenant (both tenant fields)", Tenant(Help(), FakeBotFramework.ForeignTenantId, FakeBotFramework.ForeignTenantId), bf.Token(bf.Teams)),
+            ("2. channelId webchat, token from a key endorsed for webchat only", Channel(Help(), "webchat"), bf.Token(bf.WebChat)),
+            ("2. channelId webchat, token from the msteams key", Channel(Help(), "webchat"), bf.Token(bf.Teams)),
+            ("4. token signed by a key with no endorsements", Help(), bf.Token(bf.Unendorsed)),
+            ("4. token whose kid is not in the key set", Help(), bf.Token(bf.Unpublished)),
+            ("4. activity with no channelId", Channel(Help(), null), bf.Token(bf.Teams)),
+            ("4. conversation.tenantId ≠ channelData.tenant.id", Tenant(Help(), FakeBotFramework.TenantId, FakeBotFramework.ForeignTenantId), bf.Token(bf.Teams)),
+        };
+        foreach (var (name, activity, token) in cases)
+        {
+            var status = await MessageAsync(http, bot, activity, token);
+            report.Check(name, status, "401 or 403", status is 401 or 403);
+        }
+        await Task.Delay(1000);
+        var refusedCalls = bf.ConnectorCalls;
+        var control = await MessageAsync(http, bot, Help(), bf.Token(bf.Teams));
+        var answered = await WaitAsync(() => Task.FromResult(bf.ConnectorCalls > refusedCalls), TimeSpan.FromSeconds(15));
+        report.Check("1/2/4. connector calls caused by the refused activities", refusedCalls, "0", refusedCalls == 0);
+        report.Check("1/2/4. control: the same help from this tenant, msteams, endorsed key", $"{control}, answered: {(answered ? "yes" : "no")}", "200, answered", control == 200 && answered);
+        bot.Kill();
+    }
+
+    private static JsonObject Tenant(JsonObject activity, string conversationTenant, string channelDataTenant)
+    {
+        activity["conversation"]!["tenantId"] = conversationTenant;
+        activity["channelData"]!["tenant"]!["id"] = channelDataTenant;
+        return activity;
+    }
+
+    private static JsonObject Channel(JsonObject activity, string? channelId)
+    {
+        if (channelId is null)
+        {
+            activity.Remove("channelId");
+        }
+        else
+        {
+            activity["channelId"] = channelId;
+        }
+        return activity;
+    }
+
+    private static async Task<int> MessageAsync(HttpClient http, BotProcess bot, JsonObject activity, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, bot.BaseUrl + "api/messages")
+        {
+            Content = new StringContent(activity.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request);
+        return (int)response.StatusCode;
     }
 
     /// <summary>3: /vulns and buttons from a DM, a foreign workspace, another owner's channel; @mentions in a thread.</summary>
@@ -155,15 +215,17 @@ internal static class TrustScenario
         // like appear on first use); what the next N add is what a label per detail-type would cost.
         await Load.RunAsync(1_000, 32, cap, i => Send(-1 - i));
         await Task.Delay(500);
-        var (scrape0, labels0) = await ScrapeAsync(http, bot);
+        var (scrape0, labels0, families0) = await ScrapeAsync(http, bot);
         var rss0 = bot.WorkingSetBytes();
         var result = await Load.RunAsync(count, 32, cap, Send);
         await Task.Delay(1000);
-        var (scrape1, labels1) = await ScrapeAsync(http, bot);
+        var (scrape1, labels1, families1) = await ScrapeAsync(http, bot);
+        var grown = families1.Select(f => (f.Key, Added: f.Value - families0.GetValueOrDefault(f.Key))).Where(f => f.Added > 0).OrderByDescending(f => f.Added).Take(4).ToArray();
         var rss1 = bot.WorkingSetBytes();
         report.Add("8. unique detail-type events sent", $"{result.Done:#,0} ({result.StatusText}, {result.PerSecond:#,0}/s)", "202, ignored and counted");
         report.Check("8. detail_type label values of coi_events_received_total, before → after", $"{labels0} → {labels1}", "unchanged (closed set)", labels1 == labels0);
         report.Check("8. /metrics scrape before → after (KB)", $"{scrape0 / 1024.0:0.0} → {scrape1 / 1024.0:0.0}", "grows < 2 KB (was 25 MB)", scrape1 - scrape0 < 2048);
+        report.Add("8. series added by the flood, by family", grown.Length == 0 ? "none" : string.Join(", ", grown.Select(f => $"{f.Key} +{f.Added}")));
         report.Check("8. bot working set before → after (MB)", $"{rss0 / 1048576.0:0} → {rss1 / 1048576.0:0}", "grows < 50 MB (was 110 → 286)", rss1 - rss0 < 50L * 1048576);
     }
 
@@ -319,12 +381,14 @@ internal static class TrustScenario
         return JsonNode.Parse(wf)?["State"]?.ToString() ?? JsonNode.Parse(wf)?["state"]?.ToString() ?? "New";
     }
 
-    /// <summary>The scrape's size and how many detail_type series coi_events_received_total has.</summary>
-    private static async Task<(long Bytes, int Labels)> ScrapeAsync(HttpClient http, BotProcess bot)
+    /// <summary>The scrape's size, how many detail_type series coi_events_received_total has, and the series count per family.</summary>
+    private static async Task<(long Bytes, int Labels, Dictionary<string, int> Families)> ScrapeAsync(HttpClient http, BotProcess bot)
     {
         var bytes = await http.GetByteArrayAsync(bot.BaseUrl + "metrics");
-        var labels = Encoding.UTF8.GetString(bytes).Split('\n').Count(l => l.StartsWith("coi_events_received_total{", StringComparison.Ordinal));
-        return (bytes.LongLength, labels);
+        var lines = Encoding.UTF8.GetString(bytes).Split('\n').Where(l => l.Length > 0 && l[0] != '#').ToArray();
+        var labels = lines.Count(l => l.StartsWith("coi_events_received_total{", StringComparison.Ordinal));
+        var families = lines.GroupBy(l => l.Split('{', ' ')[0]).ToDictionary(g => g.Key, g => g.Count());
+        return (bytes.LongLength, labels, families);
     }
 
     private static async Task<bool> HealthyAsync(HttpClient http, BotProcess bot)
