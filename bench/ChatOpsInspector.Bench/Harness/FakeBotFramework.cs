@@ -95,7 +95,7 @@ internal sealed class FakeBotFramework : IAsyncDisposable
         ["Teams:TenantId"] = TenantId,
         ["Teams:OpenIdMetadataUrl"] = BaseUrl + ".well-known/openidconfiguration",
         ["Teams:TokenEndpoint"] = BaseUrl + "oauth2/token",
-        ["Teams:AllowedServiceUrls:0"] = ConnectorUrl.TrimEnd('/'),
+        ["Teams:AllowedServiceUrls:0"] = BaseUrl.TrimEnd('/'),
     };
 
     public string Token(RsaSecurityKey key) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
