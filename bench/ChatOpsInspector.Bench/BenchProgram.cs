@@ -18,6 +18,8 @@ internal static class BenchProgram
           fleet          approve a patch of a 2,000-instance group against a fake SSM
           faults         Redis outage, flaky Slack, bot SIGKILL, two bot instances
           hostile        bad inputs: statuses, nothing stored, service stays up
+          sources        ingest rate of Inspector, Security Hub ASFF and OCSF events side by side
+          trust          the attacks of the trust-boundary review, replayed: who may see and act
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
           all            every scenario above but micro
         options: --count N  --concurrency N  --seconds N (time cap)  --quick (smaller counts)
@@ -39,7 +41,7 @@ internal static class BenchProgram
         }
         var options = BenchOptions.Parse(args.Skip(1).ToArray());
         var scenarios = args[0] == "all"
-            ? ["ingest", "storm", "interactions", "faults", "hostile"]
+            ? ["ingest", "storm", "interactions", "faults", "hostile", "sources", "trust"]
             : new[] { args[0] };
         var failed = false;
         foreach (var name in scenarios)
@@ -54,6 +56,8 @@ internal static class BenchProgram
                 "fleet" => await FleetScenario.RunAsync(options),
                 "faults" => await FaultsScenario.RunAsync(options),
                 "hostile" => await HostileScenario.RunAsync(options),
+                "sources" => await SourcesScenario.RunAsync(options),
+                "trust" => await TrustScenario.RunAsync(options),
                 "micro" => Micro.MicroBenchmarks.Run(options),
                 _ => null,
             };

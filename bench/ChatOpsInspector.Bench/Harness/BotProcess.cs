@@ -22,6 +22,16 @@ internal sealed class BotProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Where the bot starts; null: next to its binaries, where the shipped appsettings.json is.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Keep every log line (not only the last 200), to search the whole output.</summary>
+    public bool KeepAllLines { get; init; }
+
+    private readonly ConcurrentQueue<string> _all = new();
+
+    public IReadOnlyCollection<string> AllLines => _all;
+
     public string BaseUrl => $"http://127.0.0.1:{Port}/";
 
     public long LogLines => Interlocked.Read(ref _logLines);
@@ -40,7 +50,7 @@ internal sealed class BotProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(Paths.BotDll)!,
+            WorkingDirectory = WorkingDirectory ?? Path.GetDirectoryName(Paths.BotDll)!,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_gcServer"] = "0";
@@ -87,6 +97,10 @@ internal sealed class BotProcess : IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref _logLines);
+        if (KeepAllLines)
+        {
+            _all.Enqueue(line);
+        }
         _tail.Enqueue(line);
         while (_tail.Count > 200 && _tail.TryDequeue(out _))
         {

@@ -25,6 +25,7 @@ internal sealed partial class FakeSlack : IAsyncDisposable
     private readonly ConcurrentQueue<(string Group, string Text)> _notes = new();
     private readonly ConcurrentQueue<string> _cardBodies = new();
     private readonly ConcurrentQueue<string> _responses = new();
+    private readonly ConcurrentDictionary<string, string> _responsesById = new();
 
     /// <summary>Share of calls answered 429 or 500 (alternating), 0 to 1.</summary>
     public double FailureRate { get; set; }
@@ -47,7 +48,9 @@ internal sealed partial class FakeSlack : IAsyncDisposable
         app.MapPost("/response/{id}", async (HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
-            fake._responses.Enqueue(await reader.ReadToEndAsync());
+            var body = await reader.ReadToEndAsync();
+            fake._responses.Enqueue(body);
+            fake._responsesById[(string)context.Request.RouteValues["id"]!] = body;
             return Results.Text("ok");
         });
         await app.StartAsync();
@@ -146,6 +149,9 @@ internal sealed partial class FakeSlack : IAsyncDisposable
     public IReadOnlyCollection<(string Group, string Text)> Notes => _notes;
     public IReadOnlyCollection<string> CardBodies => _cardBodies;
     public IReadOnlyCollection<string> ResponseUrlBodies => _responses;
+
+    /// <summary>The last body posted to <see cref="ResponseUrl"/>(<paramref name="id"/>), or null.</summary>
+    public string? ResponseTo(string id) => _responsesById.TryGetValue(id, out var body) ? body : null;
 
     /// <summary>The most post/update calls any one channel received within one second.</summary>
     public int MaxCallsPerChannelSecond => _perSecond.IsEmpty ? 0 : _perSecond.Values.Max();

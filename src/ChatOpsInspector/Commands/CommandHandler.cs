@@ -100,7 +100,7 @@ internal sealed class CommandHandler(
         var known = await VisibleOwnerAsync(owner, actor, cancellationToken);
         if (known is null)
         {
-            return UnknownOwner(owner);
+            return NoSuchOwner;
         }
         var open = await queries.OpenGroupsAsync(known, MaxCards, cancellationToken);
         if (open.Total == 0)
@@ -122,7 +122,7 @@ internal sealed class CommandHandler(
     {
         var found = Visible(await queries.FindAsync(target, cancellationToken), actor);
         return found.Count == 0
-            ? CommandReply.Error($"No alert matches {target}. Use the id shown on a card, or a CVE id.")
+            ? NoSuchAlert
             : List(found.Count == 1 ? $"{found[0].VulnerabilityId} for {found[0].Owner}:" : $"{target}: {Count(found.Count, "alert")}.", found);
     }
 
@@ -237,7 +237,7 @@ internal sealed class CommandHandler(
         var scopeOwner = owner is null ? router.DefaultOwner.Owner : await VisibleOwnerAsync(owner, actor, cancellationToken);
         if (scopeOwner is null || !access.MaySee(actor, scopeOwner))
         {
-            return UnknownOwner(owner ?? "");
+            return NoSuchOwner;
         }
         IReadOnlyList<CoverageGap> gaps;
         try
@@ -274,7 +274,7 @@ internal sealed class CommandHandler(
         var open = found.Where(g => g.Workflow.State != GroupState.Resolved).ToArray();
         if (found.Count == 0)
         {
-            return CommandReply.Error($"No alert matches {command.Target}. Use the id shown on a card, or a CVE id.");
+            return NoSuchAlert;
         }
         if (found.Count > 1 && open.Length != 1)
         {
@@ -342,7 +342,7 @@ internal sealed class CommandHandler(
         }
         var known = await VisibleOwnerAsync(owner, actor, cancellationToken);
         return known is null
-            ? ([], UnknownOwner(owner))
+            ? ([], NoSuchOwner)
             : (await queries.GroupsAsync(known, cancellationToken), null);
     }
 
@@ -365,9 +365,14 @@ internal sealed class CommandHandler(
         router.Owners.Select(o => o.Owner).Concat(await store.OwnersAsync(cancellationToken))
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToArray();
 
-    /// <summary>The same answer for an owner that does not exist and one the asker may not see; it names no other owner.</summary>
-    private static CommandReply UnknownOwner(string owner) => CommandReply.Error(
-        $"I don't know an application called {owner} that you may see. Usage: {Prefix} NAME");
+    /// <summary>
+    /// The same answer, byte for byte, for an owner that does not exist and one the asker may not see: it
+    /// names no other owner and does not even echo the name asked for.
+    /// </summary>
+    public static readonly CommandReply NoSuchOwner = CommandReply.Error($"Application not found or not visible to you. Usage: {Prefix} NAME");
+
+    /// <summary>The same answer for an alert id or CVE that matches nothing and one that matches only alerts the asker may not see.</summary>
+    public static readonly CommandReply NoSuchAlert = CommandReply.Error(TriageService.NotVisible + " Use the id shown on a card, or a CVE id.");
 
     private static string Format(TimeSpan? span) => span is { } s ? AlertCardBuilder.FormatDuration(s) : "n/a";
 

@@ -109,13 +109,8 @@ internal sealed partial class SlackInteractions(
     private async Task OpenDialogAsync(CardAction action, SlackJob job, string? triggerId, CancellationToken cancellationToken)
     {
         var group = await store.GetGroupAsync(job.GroupId!, cancellationToken);
-        if (group is null)
-        {
-            await NoticeAsync(job, $"No alert group '{job.GroupId}'. It may have expired; try /vulns show CVE-….", cancellationToken);
-            return;
-        }
         var actor = await users.ActorAsync(job.UserId, job.UserName, job.ChannelId, job.TeamId, cancellationToken);
-        if (!triage.MaySee(actor, group))
+        if (group is null || !triage.MaySee(actor, group))
         {
             await NoticeAsync(job, TriageService.NotVisible, cancellationToken);
             return;

@@ -43,13 +43,9 @@ internal sealed partial class CardActionHandler(
             return BadRequest("This card was not sent by ChatOpsInspector (no groupId in the action data).");
         }
         var group = await store.GetGroupAsync(groupId, cancellationToken);
-        if (group is not null && !triage.MaySee(actor, group))
+        if (group is null || !triage.MaySee(actor, group))
         {
             return Card(AlertCardRenderer.Message("Alert not available", TriageService.NotVisible, isError: true));
-        }
-        if (group is null)
-        {
-            return Card(AlertCardRenderer.Message("Alert not found", $"The alert group {groupId} no longer exists.", isError: true));
         }
         if (verb == AlertCardRenderer.RefreshVerb)
         {

@@ -6,8 +6,12 @@ using ChatOpsInspector.Workflow;
 
 namespace ChatOpsInspector.Teams;
 
-/// <summary>What a command answers: plain, unescaped text plus cards; the worker escapes and renders them.</summary>
-internal sealed record TeamsCommandReply(string Text, IReadOnlyList<AlertCardView> Cards, ChartImage? Chart = null);
+/// <summary>
+/// What a command answers: plain, unescaped text plus cards; the worker escapes and renders them.
+/// <paramref name="Public"/>: fit for everyone in a channel (shared with <c>--share</c> where allowed, or the
+/// help text); anything else is private, as a Slack ephemeral reply would be.
+/// </summary>
+internal sealed record TeamsCommandReply(string Text, IReadOnlyList<AlertCardView> Cards, bool Public = false, ChartImage? Chart = null);
 
 /// <summary>
 /// Runs a message typed to the bot (personal chat or @mention) through the same <c>/vulns</c> parser
@@ -19,8 +23,9 @@ internal sealed partial class TeamsCommands(CommandHandler handler)
 
     public async Task<TeamsCommandReply> RunAsync(string text, Actor actor, CancellationToken cancellationToken)
     {
-        var reply = await handler.HandleAsync(CommandParser.Parse(text), actor, cancellationToken);
-        return new TeamsCommandReply(reply.Text, reply.Cards, reply.Chart);
+        var command = CommandParser.Parse(text);
+        var reply = await handler.HandleAsync(command, actor, cancellationToken);
+        return new TeamsCommandReply(reply.Text, reply.Cards, reply.Share || command.Kind == CommandKind.Help, reply.Chart);
     }
 
     /// <summary>

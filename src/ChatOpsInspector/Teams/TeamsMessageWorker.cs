@@ -75,15 +75,50 @@ internal sealed partial class TeamsMessageWorker(
             Summary = TeamsText.Cut(view.FallbackText, 200),
             Attachments = [new Attachment(AlertCardRenderer.ContentType, AlertCardRenderer.Render(view, viewers.ForUser(view, actor)))],
         }));
+        if (reply.Public || IsPersonal(activity))
+        {
+            await SendAllAsync(serviceUrl, conversation, activity.Id, messages, cancellationToken);
+            return;
+        }
+
+        // Teams has no ephemeral messages in channels or group chats: what Slack would show only to the
+        // asker goes to the asker's personal chat, and the thread learns only where the answer went.
+        var chat = activity.TenantId is { Length: > 0 } tenant && activity.Recipient?.Id is { Length: > 0 } botId && activity.From?.Id is { Length: > 0 } userId
+            ? await connector.CreatePersonalChatAsync(serviceUrl, tenant, botId, userId, cancellationToken)
+            : new ConnectorResult(null, "no tenant, bot or user id on the activity");
+        if (!chat.Ok || string.IsNullOrEmpty(chat.Id))
+        {
+            LogPersonalChatFailed(conversation, chat.Error);
+            await SendAllAsync(serviceUrl, conversation, activity.Id, [Note(CannotAnswerPrivately)], cancellationToken);
+            return;
+        }
+        if (await SendAllAsync(serviceUrl, chat.Id, null, messages, cancellationToken))
+        {
+            await SendAllAsync(serviceUrl, conversation, activity.Id, [Note(AnsweredInPersonalChat)], cancellationToken);
+        }
+    }
+
+    public const string AnsweredInPersonalChat = "I've sent you the answer in our chat.";
+
+    public const string CannotAnswerPrivately =
+        "I can't answer that here: the answer is only for you, and I couldn't open a chat with you. Write to me in a personal chat.";
+
+    private static bool IsPersonal(Activity activity) => activity.Conversation?.ConversationType == "personal";
+
+    private static Activity Note(string text) => new() { Type = "message", TextFormat = "markdown", Text = Markdown(text) };
+
+    private async Task<bool> SendAllAsync(string serviceUrl, string conversation, string? replyToId, IReadOnlyList<Activity> messages, CancellationToken cancellationToken)
+    {
         foreach (var message in messages)
         {
-            var result = await connector.SendAsync(serviceUrl, conversation, activity.Id, message, cancellationToken);
+            var result = await connector.SendAsync(serviceUrl, conversation, replyToId, message, cancellationToken);
             if (!result.Ok)
             {
                 LogReplyFailed(conversation, result.Error);
-                return;
+                return false;
             }
         }
+        return true;
     }
 
     /// <summary>Plain command text as Teams markdown: escaped, each line its own paragraph.</summary>
@@ -95,4 +130,7 @@ internal sealed partial class TeamsMessageWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reply to Teams conversation {Conversation} failed: {Error}")]
     private partial void LogReplyFailed(string conversation, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No personal chat for a private answer to a message in {Conversation}: {Error}")]
+    private partial void LogPersonalChatFailed(string conversation, string? error);
 }

@@ -42,7 +42,7 @@ internal sealed partial class PatchWorkflow(
         }
         if (await transitions.GetAsync(request.GroupId, cancellationToken) is not { } snapshot)
         {
-            return TriageResult.Refused($"No alert group '{request.GroupId}'.");
+            return TriageResult.Refused(TriageService.NotVisible);
         }
         if (!isolate && snapshot.Meta.Type == Findings.FindingType.NetworkReachability)
         {

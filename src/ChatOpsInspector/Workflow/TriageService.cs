@@ -17,13 +17,16 @@ internal sealed class TriageService(
     TriagePermissions permissions,
     AccessPolicy access)
 {
-    /// <summary>The refusal for alerts the actor may not see: the same whether or not the alert exists.</summary>
-    public const string NotVisible = "There is no such alert that you may see or act on.";
+    /// <summary>
+    /// The refusal for an alert the actor may not see, byte for byte the same as for one that does not
+    /// exist (it echoes nothing of the request), so a refusal never confirms that a group id exists.
+    /// </summary>
+    public const string NotVisible = "Alert not found or not visible to you.";
 
     public async Task<TriageResult> ExecuteAsync(TriageRequest request, CancellationToken cancellationToken)
     {
-        if (!access.IsOpen && await transitions.GetAsync(request.GroupId, cancellationToken) is { } group
-            && !access.MaySee(request.Actor, group.Owner))
+        var group = await transitions.GetAsync(request.GroupId, cancellationToken);
+        if (group is null || (!access.IsOpen && !access.MaySee(request.Actor, group.Owner)))
         {
             return TriageResult.Refused(NotVisible);
         }

@@ -28,7 +28,7 @@ internal sealed class WorkflowTransitions(IAlertStore store, IWorkQueue queue, I
             var group = await store.GetGroupAsync(groupId, cancellationToken);
             if (group is null)
             {
-                return TriageResult.Refused($"No alert group '{groupId}'. Try `/vulns show CVE-…` to find it.");
+                return TriageResult.Refused(TriageService.NotVisible);
             }
             var now = time.GetUtcNow();
             var decision = decide(group, now);

@@ -332,7 +332,7 @@ public class SlackInteractionTests(SlackApp slack)
     {
         var (_, responseUrl, _) = await slack.ClickAsync("ack:ffffffffff", "ffffffffff", Alice);
         var reply = await slack.Slack.ResponseAsync(responseUrl);
-        Assert.Contains("No alert group", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Alert not found or not visible to you", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

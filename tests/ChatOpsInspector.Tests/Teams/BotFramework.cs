@@ -38,6 +38,9 @@ public sealed class BotFramework : IAsyncDisposable
     /// <summary>The e-mail the connector reports for any member; null answers 404 as for a guest without one.</summary>
     public string? MemberEmail { get; set; }
 
+    /// <summary>When set, creating a 1:1 conversation (POST /v3/conversations, isGroup false) is answered 403.</summary>
+    public bool RefusePersonalChats { get; set; }
+
     public FakeServer Login { get; private set; } = null!;
     public FakeServer Connector { get; private set; } = null!;
     public FakeServer Rogue { get; private set; } = null!;
@@ -119,6 +122,13 @@ public sealed class BotFramework : IAsyncDisposable
         {
             using var doc = await JsonDocument.ParseAsync(context.Request.Body);
             var isGroup = doc.RootElement.TryGetProperty("isGroup", out var g) && g.GetBoolean();
+            if (!isGroup && RefusePersonalChats)
+            {
+                // What the connector answers when the user has not installed the app (Bot Framework REST API reference, error codes).
+                context.Response.StatusCode = 403;
+                await context.Response.WriteAsync("""{"error":{"code":"Forbidden","message":"The bot is not installed for this user."}}""");
+                return;
+            }
             var conversation = isGroup
                 ? doc.RootElement.GetProperty("channelData").GetProperty("channel").GetProperty("id").GetString() + ";messageid=" + id
                 : "a:personal-" + id;
@@ -244,6 +254,23 @@ public sealed class BotFramework : IAsyncDisposable
         var activity = JsonNode.Parse(Fixtures.Read("teams", "channel-message-mention.teams-net-test.json"))!.AsObject();
         activity["serviceUrl"] = serviceUrl ?? ServiceUrl;
         activity["text"] = "<at>ridotest</at> " + command;
+        return activity;
+    }
+
+    /// <summary>The captured message turned into one typed in the bot's personal chat with <paramref name="aadObjectId"/>.</summary>
+    public JsonObject PersonalMessage(string command, string aadObjectId = MemberAad)
+    {
+        var activity = ChannelMention(command);
+        activity["from"]!["aadObjectId"] = aadObjectId;
+        activity["conversation"] = new JsonObject
+        {
+            ["id"] = "a:1personal-" + aadObjectId,
+            ["conversationType"] = "personal",
+            ["tenantId"] = TenantId,
+        };
+        activity["channelData"] = new JsonObject { ["tenant"] = new JsonObject { ["id"] = TenantId } };
+        activity.Remove("entities");
+        activity["text"] = command;
         return activity;
     }
 

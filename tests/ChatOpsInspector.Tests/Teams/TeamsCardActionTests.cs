@@ -244,6 +244,41 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
         Assert.Contains("CVE-", AssertCard(await InvokeAsync("refresh")).ToJsonString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Every button pressed by an outsider on an alert they may not see is answered with exactly the bytes
+    /// of the answer for a group id that does not exist, so a refusal never confirms that an alert exists.
+    /// </summary>
+    [Fact]
+    public async Task OutsidersButtonOnAnInvisibleAlertIsAnsweredExactlyAsOnOneThatDoesNotExist()
+    {
+        const string outsider = "0u751de0-0000-4000-8000-000000000001";
+        var missing = GroupIds.For("security", "CVE-2099-0000002");
+        var verbs = new (string Verb, string Inputs)[]
+        {
+            ("refresh", "{}"), ("ack", "{}"), ("assign", """{"assignee":"me"}"""),
+            ("suppress", """{"reason":"accepted","expiry":"30"}"""), ("unsuppress", "{}"), ("patch", "{}"),
+            ("approve", """{"patchRequestId":"p-1"}"""), ("reject", """{"patchRequestId":"p-1","reason":"no"}"""), ("isolate", "{}"),
+        };
+        foreach (var (verb, inputs) in verbs)
+        {
+            async Task<string> Answer(string groupId)
+            {
+                var data = JsonNode.Parse(inputs)!.AsObject();
+                data["groupId"] = groupId;
+                var response = await _bf.SendAsync(_app, _bf.Invoke(verb, data, outsider));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                return await response.Content.ReadAsStringAsync();
+            }
+            var onHidden = await Answer(_groupId);
+            var onMissing = await Answer(missing);
+            Assert.True(onHidden == onMissing, $"{verb}: {onHidden} vs {onMissing}");
+            Assert.Contains("Alert not found or not visible to you.", onHidden, StringComparison.Ordinal);
+        }
+        var group = await _app.Service<ChatOpsInspector.State.IAlertStore>().GetGroupAsync(_groupId, default);
+        Assert.Equal(GroupState.New, group!.Workflow.State);
+        Assert.DoesNotContain(_aws.Server.Requests, r => r.Path == "/filters/create");
+    }
+
     [Fact]
     public async Task CardFromSomethingElseIsABadRequest()
     {

@@ -182,6 +182,65 @@ public sealed class SecurityHubWriteBackTests(RedisServer redis) : IClassFixture
         Assert.Equal(fake.Requests[0].BodyText, fake.Requests[1].BodyText);
     }
 
+    /// <summary>
+    /// Production condition: an organisation whose bot runs in the Security Hub delegated-administrator
+    /// account with <c>Aws:MemberRoleName</c> set (for SSM in member accounts). Security Hub updates
+    /// member findings from the administrator account, so BatchUpdateFindings must not assume the member
+    /// role: one group holding findings of two member accounts in two regions is written with one call
+    /// per region, each signed with the administrator's key for that region, naming the product ARN of
+    /// that region — and the STS endpoint (the same fake) sees no AssumeRole.
+    /// </summary>
+    [Fact]
+    public async Task MemberAccountFindingsAreWrittenWithTheAdministratorKeyInEachFindingsRegion()
+    {
+        await using var fake = await FakeSecurityHub();
+        await using var app = new TestApp(
+            TestApp.WithRedis(redis, new()
+            {
+                ["SecurityHub:WriteBack"] = "true",
+                ["SecurityHub:ServiceUrl"] = fake.BaseUri.ToString(),
+                ["Aws:Region"] = "eu-west-1",
+                ["Aws:MemberRoleName"] = "ChatOpsInspectorMember",
+                ["Aws:Sts:ServiceUrl"] = fake.BaseUri.ToString(),
+                ["Routing:Default:Members:0"] = "U0ALICE",
+            }),
+            services => services.AddSingleton<AWSCredentials>(new SessionAWSCredentials(AwsTestHost.AccessKey, AwsTestHost.SecretKey, AwsTestHost.SessionToken)));
+        var placed = new (string Name, string Account, string Region, string Instance)[]
+        {
+            ("member-a", "210987654321", "us-east-1", "i-0000000000000000b"),
+            ("member-b", "222233334444", "ap-southeast-2", "i-0000000000000000c"),
+        };
+        var batch = new System.Text.Json.Nodes.JsonArray(placed.Select(p =>
+        {
+            var evt = FindingEvents.Ec2(p.Name, cve: "CVE-2026-0200", account: p.Account, instanceId: p.Instance, updatedAt: Opened);
+            evt["region"] = p.Region;
+            evt["detail"]!["findingArn"] = FindingEvents.Arn(p.Name, p.Account, p.Region);
+            evt["detail"]!["resources"]![0]!["region"] = p.Region;
+            return (System.Text.Json.Nodes.JsonNode)evt;
+        }).ToArray());
+        Assert.Equal(HttpStatusCode.Accepted, (await app.PostEventsAsync(batch.ToJsonString())).StatusCode);
+        var groupId = await GroupOf(app, FindingEvents.Arn("member-a", "210987654321", "us-east-1"));
+        Assert.Equal(groupId, await GroupOf(app, FindingEvents.Arn("member-b", "222233334444", "ap-southeast-2")));
+
+        Assert.True((await app.Service<TriageService>().ExecuteAsync(new TriageRequest(groupId, CardAction.Acknowledge, Alice), default)).Succeeded);
+
+        await TestApp.Eventually(async () => (await Audit(app)).Any(a => a.Outcome == "ok"), "write-back done");
+        Assert.Equal(2, fake.Requests.Count);
+        Assert.All(fake.Requests, r => Assert.Equal("/findings/batchupdate", r.Path)); // no STS AssumeRole reached the fake
+        foreach (var (name, account, region, _) in placed)
+        {
+            var request = Assert.Single(fake.Requests, r => r.BodyText.Contains(account, StringComparison.Ordinal));
+            var credential = SigV4Verification.AssertValidSignature(request, AwsTestHost.SecretKey);
+            Assert.Equal(AwsTestHost.AccessKey, credential.AccessKey);
+            Assert.Equal(region, credential.Region);
+            Assert.Equal("securityhub", credential.Service);
+            Assert.Equal(AwsTestHost.SessionToken, request.Header("X-Amz-Security-Token"));
+            var id = Assert.Single(request.Json.GetProperty("FindingIdentifiers").EnumerateArray());
+            Assert.Equal(FindingEvents.Arn(name, account, region), id.GetProperty("Id").GetString());
+            Assert.Equal($"arn:aws:securityhub:{region}::product/aws/inspector", id.GetProperty("ProductArn").GetString());
+        }
+    }
+
     [Fact]
     public async Task WriteBackIsOffUnlessConfigured()
     {
