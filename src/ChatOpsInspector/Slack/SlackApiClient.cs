@@ -19,7 +19,7 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
 
     private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
 
-    public Task<SlackApiResult> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
+    public Task<SlackApiResult> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken, bool broadcast = false)
     {
         var body = new JsonObject
         {
@@ -35,6 +35,11 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
         if (threadTs is not null)
         {
             body["thread_ts"] = threadTs;
+            if (broadcast)
+            {
+                // "Used in conjunction with thread_ts": the reply is also shown in the channel.
+                body["reply_broadcast"] = true;
+            }
         }
         return CallAsync("chat.postMessage", body, cancellationToken);
     }
@@ -80,6 +85,16 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
         var profile = user["profile"] as JsonObject;
         var name = Text(profile?["display_name"]) ?? Text(profile?["real_name"]) ?? Text(user["real_name"]) ?? Text(user["name"]) ?? userId;
         return new SlackUser(userId, name, Text(profile?["email"]));
+    }
+
+    /// <summary>The Slack user with this e-mail (<c>users.lookupByEmail</c>, scope users:read.email); <c>users_not_found</c> when there is none.</summary>
+    public async Task<SlackApiResult> LookupByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "users.lookupByEmail")
+        {
+            Content = new FormUrlEncodedContent([new("email", email)]),
+        };
+        return await SendAsync("users.lookupByEmail", request, authorize: true, cancellationToken);
     }
 
     /// <summary>Answers through a <c>response_url</c>; refuses URLs outside <see cref="SlackOptions.ResponseUrlHosts"/>.</summary>
