@@ -265,7 +265,8 @@ internal sealed partial class SlaScheduler(
     {
         var wf = group.Workflow;
         var who = wf.AssignedTo is { } assignee ? $" Assigned to {assignee.DisplayName}." : " Nobody is assigned.";
-        var mentions = (route?.Approvers ?? []).ToList();
+        // An approver entry may name one person by several ids ("U…, ana@…"); each platform mentions the ones it can address.
+        var mentions = (route?.Approvers ?? []).Select(Access.Person.Parse).SelectMany(p => p.Ids).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var escalation = mentions.Count > 0 ? " Escalating to on-call." : $" No on-call approvers are configured for {group.Owner}.";
         var text = $"SLA breached: {group.VulnerabilityId} ({group.Severity.ToString().ToUpperInvariant()}) of {group.Owner} was due "
             + $"{AlertCardBuilder.Format(group.Meta.SlaDueAt)} ({AlertCardBuilder.FormatDuration(now - group.Meta.SlaDueAt)} ago) and "

@@ -15,13 +15,13 @@ internal sealed class SlackChatAdapter(SlackApiClient slack, SlackEmailDirectory
 
     public async Task<ChatResult> PostCardAsync(string channel, AlertCardView card, CancellationToken cancellationToken)
     {
-        var result = await slack.PostMessageAsync(channel, SlackCards.FallbackText(card), SlackCards.Blocks(card, time.GetUtcNow()), null, cancellationToken);
+        var result = await slack.PostMessageAsync(channel, SlackPushText.For(card), SlackCards.Blocks(card, time.GetUtcNow()), null, cancellationToken);
         return ToChatResult(result, channel);
     }
 
     public async Task<ChatResult> UpdateCardAsync(ChatMessageRef message, AlertCardView card, CancellationToken cancellationToken)
     {
-        var result = await slack.UpdateAsync(message.Channel, message.MessageId, SlackCards.FallbackText(card), SlackCards.Blocks(card, time.GetUtcNow()), cancellationToken);
+        var result = await slack.UpdateAsync(message.Channel, message.MessageId, SlackPushText.For(card), SlackCards.Blocks(card, time.GetUtcNow()), cancellationToken);
         return ToChatResult(result, message.Channel, message.MessageId);
     }
 

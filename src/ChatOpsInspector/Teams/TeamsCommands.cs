@@ -13,7 +13,7 @@ internal sealed record TeamsCommandReply(string Text, IReadOnlyList<AlertCardVie
 /// Runs a message typed to the bot (personal chat or @mention) through the same <c>/vulns</c> parser
 /// and handler as Slack; "vulns" in front is optional.
 /// </summary>
-internal sealed partial class TeamsCommands(CommandHandler handler)
+internal sealed partial class TeamsCommands(CommandHandler handler, TeamsMemberDirectory members, TimeProvider time)
 {
     public const int MaxCards = 3;
 
@@ -21,6 +21,72 @@ internal sealed partial class TeamsCommands(CommandHandler handler)
     {
         var reply = await handler.HandleAsync(CommandParser.Parse(text), actor, cancellationToken);
         return new TeamsCommandReply(reply.Text, reply.Cards);
+    }
+
+    /// <summary>
+    /// Runs a message as typed, with its mentions: <c>vulns assign ID @Ana</c> in Teams arrives as the text
+    /// <c>&lt;at&gt;Ana Alvarez&lt;/at&gt;</c> plus a <c>mention</c> entity naming the person, and the entity
+    /// (not the display name, which may have spaces or be shared) says who is meant.
+    /// </summary>
+    public async Task<TeamsCommandReply> RunAsync(Activity activity, Actor actor, CancellationToken cancellationToken)
+    {
+        var people = new List<ChannelAccount>();
+        var text = CommandText(activity, people);
+        var parsed = CommandParser.Parse(text);
+        if (parsed.Assignee is { Id: null, Email: null, Name: { } placeholder }
+            && placeholder.StartsWith(MentionPlaceholder, StringComparison.Ordinal)
+            && int.TryParse(placeholder.AsSpan(MentionPlaceholder.Length), System.Globalization.CultureInfo.InvariantCulture, out var index)
+            && index >= 0 && index < people.Count)
+        {
+            var person = people[index];
+            var (id, email) = (person.AadObjectId, (string?)null);
+            if (id is null && activity.ServiceUrl is { } serviceUrl && activity.TenantId is { } tenant
+                && (activity.TeamId ?? activity.Conversation?.Id) is { } roster && person.Id is { } teamsId)
+            {
+                // A mention names the person by Teams user id (29:…); people are known by their Entra object id.
+                var team = new ConversationReference
+                {
+                    ServiceUrl = serviceUrl,
+                    TenantId = tenant,
+                    TeamId = roster,
+                    ConversationId = roster,
+                    BotId = activity.Recipient?.Id ?? "",
+                    UpdatedAt = time.GetUtcNow(),
+                };
+                var found = (await members.FindAsync(team, teamsId, cancellationToken)).Member;
+                (id, email) = (found?.AadObjectId, found?.Email ?? found?.UserPrincipalName);
+            }
+            parsed = parsed with { Assignee = new UserReference(id ?? person.Id, person.Name, email) };
+        }
+        var reply = await handler.HandleAsync(parsed, actor, cancellationToken);
+        return new TeamsCommandReply(reply.Text, reply.Cards);
+    }
+
+    private const string MentionPlaceholder = "teams-mention-";
+
+    /// <summary>The command text with each person's mention as one placeholder word, collecting the people in order.</summary>
+    private static string CommandText(Activity activity, List<ChannelAccount> people)
+    {
+        var text = activity.Text ?? "";
+        foreach (var mention in activity.Entities ?? [])
+        {
+            if (mention.Type != "mention" || mention.Text is not { Length: > 0 } tag || mention.Mentioned is not { Id: { Length: > 0 } } who)
+            {
+                continue;
+            }
+            var replacement = who.Id == activity.Recipient?.Id ? " " : $" @{MentionPlaceholder}{people.Count} ";
+            if (who.Id != activity.Recipient?.Id)
+            {
+                people.Add(who);
+            }
+            var at = text.IndexOf(tag, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                text = string.Concat(text.AsSpan(0, at), replacement, text.AsSpan(at + tag.Length));
+            }
+        }
+        text = MentionTag().Replace(text, m => m.Groups[1].Value);
+        return WebUtility.HtmlDecode(text).Replace('\u00a0', ' ').Trim();
     }
 
     /// <summary>

@@ -98,6 +98,16 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PushTextNamesTheVulnerabilityOnce()
+    {
+        await _adapter.PostCardAsync("C0123456789", View(), default);
+
+        // The title is Inspector's "CVE-2024-29069 - snapd": the notification says the id once.
+        var text = Assert.Single(_slack.Calls("chat.postMessage"))["text"]!.GetValue<string>();
+        Assert.Equal("CRITICAL CVE-2024-29069 in snapd — 1 open, payments", text);
+    }
+
+    [Fact]
     public async Task EmailOfAKnownSlackUserBecomesAMentionAndIsLookedUpOnce()
     {
         // users.lookupByEmail (docs.slack.dev/reference/methods/users.lookupByEmail): form field `email`,
