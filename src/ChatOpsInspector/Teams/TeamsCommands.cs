@@ -19,9 +19,24 @@ internal sealed partial class TeamsCommands(CommandHandler handler, TeamsMemberD
 
     public async Task<TeamsCommandReply> RunAsync(string text, Actor actor, CancellationToken cancellationToken)
     {
-        var reply = await handler.HandleAsync(CommandParser.Parse(text), actor, cancellationToken);
-        return new TeamsCommandReply(reply.Text, reply.Cards);
+        var parsed = CommandParser.Parse(text);
+        var reply = await handler.HandleAsync(parsed, actor, cancellationToken);
+        return new TeamsCommandReply(InTeamsWords(parsed, reply.Text), reply.Cards);
     }
+
+    /// <summary>
+    /// How to use the bot in Teams: there is no slash command, and nothing is private in a channel, so
+    /// Slack's <c>--share</c> does not apply.
+    /// </summary>
+    public static string HelpText { get; } =
+        "Write to me in a personal chat, or @mention me in a channel (\"@ChatOps Inspector vulns mine\"). In a channel everyone there sees the answer.\n"
+        + string.Join('\n', CommandHandler.HelpText.Split('\n').Skip(1)
+            .Where(line => !line.Contains("--share", StringComparison.Ordinal))
+            .Select(line => line.Replace(CommandHandler.Prefix, "vulns", StringComparison.Ordinal)));
+
+    /// <summary>The shared handler speaks Slack ("/vulns …"); in Teams commands are typed as "vulns …".</summary>
+    private static string InTeamsWords(ParsedCommand parsed, string text) =>
+        parsed.Kind == CommandKind.Help ? HelpText : text.Replace(CommandHandler.Prefix, "vulns", StringComparison.Ordinal);
 
     /// <summary>
     /// Runs a message as typed, with its mentions: <c>vulns assign ID @Ana</c> in Teams arrives as the text
@@ -59,7 +74,7 @@ internal sealed partial class TeamsCommands(CommandHandler handler, TeamsMemberD
             parsed = parsed with { Assignee = new UserReference(id ?? person.Id, person.Name, email) };
         }
         var reply = await handler.HandleAsync(parsed, actor, cancellationToken);
-        return new TeamsCommandReply(reply.Text, reply.Cards);
+        return new TeamsCommandReply(InTeamsWords(parsed, reply.Text), reply.Cards);
     }
 
     private const string MentionPlaceholder = "teams-mention-";

@@ -72,7 +72,13 @@ public sealed class TeamsCommandTests : IAsyncLifetime
 
         var reply = Assert.Single(await RepliesAsync(app, "help"));
 
-        Assert.Contains("vulns mine", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var text = reply["text"]!.GetValue<string>();
+        Assert.Contains("vulns mine", text, StringComparison.Ordinal);
+        // Teams words: no slash command, no --share, nothing claimed to be private in a channel.
+        Assert.DoesNotContain("/vulns", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("--share", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("only to you", text, StringComparison.Ordinal);
+        Assert.Contains("@mention me in a channel", text, StringComparison.Ordinal);
     }
 
     [Fact]
