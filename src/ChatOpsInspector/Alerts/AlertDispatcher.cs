@@ -195,11 +195,36 @@ internal sealed partial class AlertDispatcher(
         var route = group is null ? null : router.FindOwner(group.Owner);
         var delivered = message.Delivered.ToList();
         DateTimeOffset? retryAt = null;
-        var note = new ChatNote(message.Text, message.Mentions);
+        var note = new ChatNote(message.Text, message.Mentions) { Names = message.Names, Broadcast = message.Broadcast };
         foreach (var adapter in _adapters)
         {
             if (delivered.Contains(adapter.Platform) || (message.Platform is { } only && only != adapter.Platform))
             {
+                continue;
+            }
+            if (message.DirectTo is { } person)
+            {
+                var home = group is null ? null : ChannelOf(adapter, group, route);
+                if (await ChannelSlotAsync(adapter.Platform, "dm:" + person, "o:" + item.Id, cancellationToken) is { } dmSlot)
+                {
+                    retryAt = Min(retryAt, dmSlot);
+                    continue;
+                }
+                var direct = await adapter.DirectMessageAsync(person, home, note, cancellationToken);
+                AppMetrics.ChatCalls.WithLabels(adapter.Platform, "direct", direct.Outcome.ToString()).Inc();
+                switch (direct.Outcome)
+                {
+                    case ChatOutcome.Ok:
+                        delivered.Add(adapter.Platform);
+                        break;
+                    case ChatOutcome.RetryLater:
+                        retryAt = Min(retryAt, time.GetUtcNow() + (direct.RetryAfter ?? _options.RetryBackoff));
+                        break;
+                    case ChatOutcome.Failed:
+                        delivered.Add(adapter.Platform);
+                        await RecordFailureAsync(adapter.Platform, "direct", "dm:" + person, message.GroupId, group?.Owner, direct.Error, cancellationToken);
+                        break;
+                }
                 continue;
             }
             var thread = group?.Cards.GetValueOrDefault(adapter.Platform);

@@ -12,11 +12,18 @@ internal sealed class ChatOutbox(IWorkQueue queue, IKeyValueStore values, TimePr
 {
     /// <summary>Queues a note in the group's card thread on every platform the group is posted to.</summary>
     public Task EnqueueThreadNoteAsync(string groupId, ChatNote note, CancellationToken cancellationToken, string? dedupKey = null) =>
-        EnqueueAsync(new OutboxMessage { GroupId = groupId, Text = note.Text, Mentions = note.Mentions }, dedupKey, cancellationToken);
+        EnqueueAsync(new OutboxMessage { GroupId = groupId, Text = note.Text, Mentions = note.Mentions, Names = note.Names, Broadcast = note.Broadcast }, dedupKey, cancellationToken);
 
     /// <summary>Queues a message to a channel of one platform (digests, notices without a card).</summary>
     public Task EnqueueChannelMessageAsync(string platform, string channel, ChatNote note, CancellationToken cancellationToken, string? dedupKey = null) =>
-        EnqueueAsync(new OutboxMessage { Platform = platform, Channel = channel, Text = note.Text, Mentions = note.Mentions }, dedupKey, cancellationToken);
+        EnqueueAsync(new OutboxMessage { Platform = platform, Channel = channel, Text = note.Text, Mentions = note.Mentions, Names = note.Names }, dedupKey, cancellationToken);
+
+    /// <summary>
+    /// Queues a direct message to one person on one platform (the assignee told of an assignment).
+    /// <paramref name="groupId"/> names the group whose channel a platform may need to open the chat from.
+    /// </summary>
+    public Task EnqueueDirectMessageAsync(string platform, string userId, string? groupId, ChatNote note, CancellationToken cancellationToken, string? dedupKey = null) =>
+        EnqueueAsync(new OutboxMessage { Platform = platform, DirectTo = userId, GroupId = groupId, Text = note.Text, Names = note.Names }, dedupKey, cancellationToken);
 
     /// <summary>
     /// <paramref name="dedupKey"/> makes the message idempotent: enqueuing the same key twice sends once
@@ -48,6 +55,11 @@ internal sealed record OutboxMessage
     public string? Channel { get; init; }
     public required string Text { get; init; }
     public IReadOnlyList<string>? Mentions { get; init; }
+    public IReadOnlyDictionary<string, string>? Names { get; init; }
+    public bool Broadcast { get; init; }
+
+    /// <summary>A person's user id on <see cref="Platform"/>: the message goes to them directly, not to a channel.</summary>
+    public string? DirectTo { get; init; }
 
     /// <summary>When it was queued; a thread note waits a while for its card (absent in messages queued by older versions).</summary>
     public DateTimeOffset? CreatedAt { get; init; }

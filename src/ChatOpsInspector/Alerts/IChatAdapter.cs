@@ -21,10 +21,27 @@ internal interface IChatAdapter
 
     /// <summary>A text message, in the card's thread when <paramref name="thread"/> is set.</summary>
     Task<ChatResult> PostNoteAsync(string channel, ChatMessageRef? thread, ChatNote note, CancellationToken cancellationToken);
+
+    /// <summary>True when <paramref name="userId"/> is a person this platform can message directly.</summary>
+    bool CanMessage(string userId) => false;
+
+    /// <summary>
+    /// A direct (1:1) message to one person. <paramref name="channel"/> is the owner's channel on this
+    /// platform, for platforms that start a personal chat from a known conversation.
+    /// </summary>
+    Task<ChatResult> DirectMessageAsync(string userId, string? channel, ChatNote note, CancellationToken cancellationToken) =>
+        Task.FromResult(ChatResult.Failed("direct_messages_not_supported"));
 }
 
 /// <summary>Plain text (the adapter escapes it) plus people to mention by platform user id or e-mail.</summary>
-internal sealed record ChatNote(string Text, IReadOnlyList<string>? Mentions = null);
+internal sealed record ChatNote(string Text, IReadOnlyList<string>? Mentions = null)
+{
+    /// <summary>Display names of the mentioned ids, so a mention reads as a name where the platform shows the tag's text (Teams).</summary>
+    public IReadOnlyDictionary<string, string>? Names { get; init; }
+
+    /// <summary>A thread reply that is also shown in the channel (Slack <c>reply_broadcast</c>): escalations.</summary>
+    public bool Broadcast { get; init; }
+}
 
 internal enum ChatOutcome
 {

@@ -109,6 +109,9 @@ internal static partial class CommandParser
             "suppress" => Suppress(args),
             "patch" => Target(CommandKind.RequestPatch, Usages.Patch, args, exactly: true),
             _ when args.Count == 0 && IsName(tokens[0]) => new ParsedCommand(CommandKind.Owner) { Owner = tokens[0] },
+            _ when IsName(tokens[0]) => Invalid(
+                $"Unexpected `{Clip(args[0])}` after `{Clip(tokens[0])}`: an application name stands alone (`{Clip(tokens[0])}`), or use a command such as `sla {Clip(tokens[0])}`.",
+                "help"),
             _ => Invalid($"I don't know `{Clip(tokens[0])}`.", "help"),
         };
         return parsed with { Share = share };

@@ -36,6 +36,12 @@ internal sealed class SlaOptions
     /// <summary>Time of day (UTC) at which each owner's daily digest is sent.</summary>
     public TimeSpan DigestTimeUtc { get; set; } = TimeSpan.FromHours(9);
 
+    /// <summary>
+    /// What happens when a group below the alert threshold (no card) breaches its SLA: <c>Digest</c> (the
+    /// next daily digest reports it) or <c>Escalate</c> (an escalation message in the owner's channel).
+    /// </summary>
+    public BelowThresholdBreach BelowThresholdBreach { get; set; } = BelowThresholdBreach.Digest;
+
     /// <summary>Owner → hours in which reminders wait (escalations still go out). Optional.</summary>
     public Dictionary<string, QuietHoursOptions> QuietHours { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -46,6 +52,12 @@ internal sealed class SlaOptions
         Severity.Medium => Medium,
         _ => Low,
     });
+}
+
+internal enum BelowThresholdBreach
+{
+    Digest,
+    Escalate,
 }
 
 /// <summary>A daily window, in the owner's time zone, in which SLA reminders are held back.</summary>

@@ -193,7 +193,7 @@ internal sealed partial class SlaScheduler(
                     LogDeferred(group.Id, group.Owner, percent, quietUntil);
                     return;
                 }
-                if (await NotifyOnceAsync(item, group, ReminderNote(group, percent, now), cancellationToken))
+                if (await NotifyOnceAsync(item, group, ReminderNote(group, router.FindOwner(group.Owner), percent, now), cancellationToken))
                 {
                     LogReminded(group.Id, group.Owner, percent);
                 }
@@ -247,7 +247,7 @@ internal sealed partial class SlaScheduler(
         }
     }
 
-    internal static ChatNote ReminderNote(AlertGroup group, int percent, DateTimeOffset now)
+    internal static ChatNote ReminderNote(AlertGroup group, OwnerRoute? route, int percent, DateTimeOffset now)
     {
         var wf = group.Workflow;
         var due = group.Meta.SlaDueAt;
@@ -257,14 +257,16 @@ internal sealed partial class SlaScheduler(
             : "Nobody has acknowledged it yet.";
         var text = $"SLA reminder: {percent} % of the fix time for {group.VulnerabilityId} ({group.Severity.ToString().ToUpperInvariant()}, "
             + $"{group.OpenCount} open resource(s)) has passed. Due {AlertCardBuilder.Format(due)}, {left}. {status}";
-        return new ChatNote(text, MentionOf(wf.AssignedTo) is { } mention ? [mention] : null);
+        // The assignee is the one to act; with nobody assigned, the owner's approvers are asked to find someone.
+        return WorkflowNotifier.ToAssigneeOrApprovers(text, group, route);
     }
 
     internal static ChatNote EscalationNote(AlertGroup group, OwnerRoute? route, DateTimeOffset now)
     {
         var wf = group.Workflow;
         var who = wf.AssignedTo is { } assignee ? $" Assigned to {assignee.DisplayName}." : " Nobody is assigned.";
-        var mentions = (route?.Approvers ?? []).ToList();
+        // An approver entry may name one person by several ids ("U…, ana@…"); each platform mentions the ones it can address.
+        var mentions = (route?.Approvers ?? []).Select(Access.Person.Parse).SelectMany(p => p.Ids).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var escalation = mentions.Count > 0 ? " Escalating to on-call." : $" No on-call approvers are configured for {group.Owner}.";
         var text = $"SLA breached: {group.VulnerabilityId} ({group.Severity.ToString().ToUpperInvariant()}) of {group.Owner} was due "
             + $"{AlertCardBuilder.Format(group.Meta.SlaDueAt)} ({AlertCardBuilder.FormatDuration(now - group.Meta.SlaDueAt)} ago) and "
@@ -273,7 +275,8 @@ internal sealed partial class SlaScheduler(
         {
             mentions.Add(mention);
         }
-        return new ChatNote(text, mentions.Count > 0 ? mentions : null);
+        // Broadcast: the breach shows in the channel itself, not only in the card's thread.
+        return new ChatNote(text, mentions.Count > 0 ? mentions : null) { Broadcast = true };
     }
 
     private static string PlannedKey(string groupId) => "sla:planned:" + groupId;

@@ -56,7 +56,7 @@ internal sealed class SlaStages(SlaOptions options)
         if (percent >= Escalation)
         {
             return wf.SlaBreached ? SlaStep.Skip("already escalated")
-                : hasCard ? SlaStep.Escalate
+                : hasCard || options.BelowThresholdBreach == BelowThresholdBreach.Escalate ? SlaStep.Escalate
                 : SlaStep.MarkBreached;
         }
         if (!hasCard)

@@ -20,7 +20,7 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
 
     private static readonly MediaTypeHeaderValue JsonUtf8 = new("application/json") { CharSet = "utf-8" };
 
-    public Task<SlackApiResult> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
+    public Task<SlackApiResult> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken, bool broadcast = false)
     {
         var body = new JsonObject
         {
@@ -36,6 +36,11 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
         if (threadTs is not null)
         {
             body["thread_ts"] = threadTs;
+            if (broadcast)
+            {
+                // "Used in conjunction with thread_ts": the reply is also shown in the channel.
+                body["reply_broadcast"] = true;
+            }
         }
         return CallAsync("chat.postMessage", body, cancellationToken);
     }
@@ -168,6 +173,16 @@ internal sealed partial class SlackApiClient(IHttpClientFactory clients, IOption
     }
 
     public const string SlackFileHost = "files.slack.com";
+
+    /// <summary>The Slack user with this e-mail (<c>users.lookupByEmail</c>, scope users:read.email); <c>users_not_found</c> when there is none.</summary>
+    public async Task<SlackApiResult> LookupByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "users.lookupByEmail")
+        {
+            Content = new FormUrlEncodedContent([new("email", email)]),
+        };
+        return await SendAsync("users.lookupByEmail", request, authorize: true, cancellationToken);
+    }
 
     /// <summary>Answers through a <c>response_url</c>; refuses URLs outside <see cref="SlackOptions.ResponseUrlHosts"/>.</summary>
     public async Task<SlackApiResult> RespondAsync(string responseUrl, JsonObject message, CancellationToken cancellationToken)

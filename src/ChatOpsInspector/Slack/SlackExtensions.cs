@@ -25,6 +25,7 @@ internal static class SlackExtensions
             .Validate(o => o.SignatureTolerance > TimeSpan.Zero && o.SignatureTolerance <= TimeSpan.FromMinutes(5), "Slack:SignatureTolerance must be positive and at most 5 minutes.")
             .Validate(o => o.MaxBodyBytes is > 0 and <= 16 * 1024 * 1024, "Slack:MaxBodyBytes must be between 1 byte and 16 MiB.")
             .Validate(o => o.ResponseUrlHosts.All(h => Uri.CheckHostName(h) != UriHostNameType.Unknown), "Slack:ResponseUrlHosts must be host names.")
+            .Validate(o => o.PeopleCacheTtl > TimeSpan.Zero, "Slack:PeopleCacheTtl must be positive.")
             .ValidateOnStart();
         builder.Services.AddHttpClient(SlackApiClient.HttpClientName, (sp, http) =>
         {
@@ -39,6 +40,7 @@ internal static class SlackExtensions
         builder.Services.AddSingleton<SlackWorkQueue>();
         builder.Services.AddSingleton<SlackRetryGuard>();
         builder.Services.AddSingleton<SlackUsers>();
+        builder.Services.AddSingleton<SlackEmailDirectory>();
         builder.Services.AddSingleton<SlackInteractions>();
         builder.Services.AddSingleton<SlackWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SlackWorker>());

@@ -60,6 +60,9 @@ internal sealed class SlackOptions
 
     public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long an e-mail → Slack user id answer (<c>users.lookupByEmail</c>) is kept in the store.</summary>
+    public TimeSpan PeopleCacheTtl { get; set; } = TimeSpan.FromHours(24);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
 
     /// <summary>True when <paramref name="url"/> is a response_url we may post to.</summary>

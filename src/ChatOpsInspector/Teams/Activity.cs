@@ -66,6 +66,14 @@ internal sealed record TeamsChannelData
 
     /// <summary>conversationUpdate detail: teamMemberAdded, channelCreated, teamDeleted…</summary>
     public string? EventType { get; init; }
+
+    /// <summary>installationUpdate in a team: <c>settings.selectedChannel</c> is the channel picked in the install dialog.</summary>
+    public TeamsSettings? Settings { get; init; }
+}
+
+internal sealed record TeamsSettings
+{
+    public TeamsInfo? SelectedChannel { get; init; }
 }
 
 internal sealed record TeamsInfo(string? Id)

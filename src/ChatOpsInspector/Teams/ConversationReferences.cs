@@ -54,6 +54,51 @@ internal sealed class ConversationReferences(IKeyValueStore values)
         return removed;
     }
 
+    /// <summary>Keeps a copy of every channel reference of a team that is archived or deleted, for <see cref="RestoreTeamAsync"/>.</summary>
+    public async Task ParkTeamAsync(string teamId, CancellationToken cancellationToken)
+    {
+        var channels = await TeamChannelsAsync(teamId, cancellationToken);
+        if (!channels.Contains(teamId))
+        {
+            channels.Add(teamId);
+        }
+        var parked = new List<string>();
+        foreach (var channel in channels)
+        {
+            if (await values.GetAsync(ChannelKey(channel), cancellationToken) is { } json)
+            {
+                parked.Add(json);
+            }
+        }
+        if (parked.Count > 0)
+        {
+            await values.SetAsync(ParkedKey(teamId), JsonSerializer.Serialize(parked, TeamsJson.Default.ListString), ParkedFor, cancellationToken);
+        }
+    }
+
+    /// <summary>Brings back the channels of a team that was unarchived or restored; returns how many.</summary>
+    public async Task<int> RestoreTeamAsync(string teamId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await values.GetAsync(ParkedKey(teamId), cancellationToken) is not { } json)
+        {
+            return 0;
+        }
+        var restored = 0;
+        foreach (var item in JsonSerializer.Deserialize(json, TeamsJson.Default.ListString) ?? [])
+        {
+            if (JsonSerializer.Deserialize(item, TeamsJson.Default.ConversationReference) is { } reference)
+            {
+                await SaveChannelAsync(reference with { UpdatedAt = now }, cancellationToken);
+                restored++;
+            }
+        }
+        await values.DeleteAsync(ParkedKey(teamId), cancellationToken);
+        return restored;
+    }
+
+    /// <summary>Teams keeps a deleted team restorable for 30 days and an archived one indefinitely.</summary>
+    private static readonly TimeSpan ParkedFor = TimeSpan.FromDays(400);
+
     private async Task<List<string>> TeamChannelsAsync(string teamId, CancellationToken cancellationToken) =>
         await values.GetAsync(TeamKey(teamId), cancellationToken) is { } json
             ? JsonSerializer.Deserialize(json, TeamsJson.Default.ListString) ?? []
@@ -66,5 +111,6 @@ internal sealed class ConversationReferences(IKeyValueStore values)
 
     private static string ChannelKey(string channelId) => "teams:channel:" + channelId;
     private static string TeamKey(string teamId) => "teams:team:" + teamId;
+    private static string ParkedKey(string teamId) => "teams:parked:" + teamId;
     private static string UserKey(string aadObjectId) => "teams:user:" + aadObjectId.ToLowerInvariant();
 }

@@ -54,7 +54,24 @@ internal sealed partial class TeamsActivityHandler(
         switch (eventType)
         {
             case "teamDeleted" or "teamHardDeleted" or "teamArchived":
+                // Parked, not only forgotten: an archived or soft-deleted team can come back.
+                if (activity.TeamId is { } parked)
+                {
+                    await references.ParkTeamAsync(parked, cancellationToken);
+                }
                 await ForgetTeamAsync(activity, cancellationToken);
+                return;
+            case "teamUnarchived" or "teamRestored":
+                if (activity.TeamId is { } back)
+                {
+                    var restored = await references.RestoreTeamAsync(back, time.GetUtcNow(), cancellationToken);
+                    LogTeamRestored(back, restored);
+                    if (activity.ServiceUrl is not null)
+                    {
+                        await SaveChannelAsync(activity, back, cancellationToken);
+                    }
+                }
+                await RememberAsync(activity, cancellationToken);
                 return;
             case "channelDeleted" when activity.ChannelData?.Channel?.Id is { } deleted:
                 await references.RemoveChannelAsync(deleted, cancellationToken);
@@ -80,6 +97,12 @@ internal sealed partial class TeamsActivityHandler(
         {
             case "add" or "add-upgrade":
                 await RememberAsync(activity, cancellationToken);
+                // The channel picked in the install dialog: alerts routed there are delivered before anyone
+                // writes to the bot in it.
+                if (activity.ChannelData?.Settings?.SelectedChannel?.Id is { } selected && selected != activity.TeamsChannelId)
+                {
+                    await SaveChannelAsync(activity, selected, cancellationToken);
+                }
                 break;
             case "remove":
                 await ForgetTeamAsync(activity, cancellationToken);
@@ -157,6 +180,9 @@ internal sealed partial class TeamsActivityHandler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Teams channel {Channel} of team {Team} remembered for alerts")]
     private partial void LogChannelRemembered(string channel, string? team);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Team {Team} is back: {Count} channel reference(s) restored")]
+    private partial void LogTeamRestored(string team, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Teams channel {Channel} forgotten")]
     private partial void LogChannelForgotten(string channel);

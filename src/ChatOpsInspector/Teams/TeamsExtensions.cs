@@ -24,6 +24,7 @@ internal static class TeamsExtensions
         services.AddSingleton<ConversationReferences>();
         services.AddSingleton<CardViewers>();
         services.AddSingleton<TeamsPeople>();
+        services.AddSingleton<TeamsMemberDirectory>();
         services.AddSingleton<CardActionHandler>();
         services.AddCommands();
         services.AddSingleton<TeamsCommands>();

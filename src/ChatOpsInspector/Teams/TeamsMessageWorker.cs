@@ -53,7 +53,7 @@ internal sealed partial class TeamsMessageWorker(
         {
             return;
         }
-        var reply = await commands.RunAsync(TeamsCommands.CommandText(activity), actor, cancellationToken);
+        var reply = await commands.RunAsync(activity, actor, cancellationToken);
         var messages = new List<Activity>();
         if (reply.Text.Length > 0)
         {

@@ -51,6 +51,9 @@ internal sealed class TeamsOptions
 
     public long MaxBodyBytes { get; set; } = 256 * 1024;
 
+    /// <summary>How long a roster answer (name, Entra object id of a person named by id or e-mail) is kept in the store.</summary>
+    public TimeSpan PeopleCacheTtl { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>
     /// Development only, with <see cref="AppId"/> empty: accept activities without a token from loopback
     /// callers and answer their loopback connector without one (Agents Playground). Refused at start elsewhere.
@@ -69,6 +72,10 @@ internal sealed class TeamsOptionsValidator : IValidateOptions<TeamsOptions>
             return ValidateOptionsResult.Success;
         }
         var errors = new List<string>();
+        if (options.PeopleCacheTtl <= TimeSpan.Zero)
+        {
+            errors.Add("Teams:PeopleCacheTtl must be positive.");
+        }
         if (string.IsNullOrWhiteSpace(options.AppPassword))
         {
             errors.Add("Teams:AppPassword is required when Teams:AppId is set.");

@@ -300,9 +300,10 @@ internal sealed partial class SuppressionWorkflow(
             await ScheduleDeleteAsync(groupId, arn, transitions.Now, cancellationToken);
         }
         await outbox.EnqueueThreadNoteAsync(groupId,
-            new ChatNote(verb == "Unsuppressed"
+            WorkflowNotifier.ToAssigneeOrApprovers(verb == "Unsuppressed"
                 ? $"{actor.DisplayName} lifted the suppression of {result.Group!.VulnerabilityId}; it is open again."
-                : $"The suppression of {result.Group!.VulnerabilityId} expired; it is open again and needs a decision."),
+                : $"The suppression of {result.Group!.VulnerabilityId} expired; it is open again and needs a decision.",
+                result.Group, permissions.RouteOf(result.Group)),
             cancellationToken, dedupKey: $"lift:{groupId}:{filterArn ?? transitions.Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         return result;
     }

@@ -90,7 +90,7 @@ internal sealed class TriageService(
                 if (wf.State is GroupState.Suppressed or GroupState.PatchRequested or GroupState.Patching or GroupState.Isolated)
                 {
                     return new(wf with { AssignedTo = assignee, AssignedBy = actor, AssignedAt = now },
-                        "Assigned", assignee.DisplayName, $"Assigned {group.VulnerabilityId} to {assignee.DisplayName}.");
+                        "Assigned", "to " + assignee.DisplayName, $"Assigned {group.VulnerabilityId} to {assignee.DisplayName}.");
                 }
                 return new(wf with
                 {
@@ -100,7 +100,7 @@ internal sealed class TriageService(
                     AssignedAt = now,
                     AcknowledgedBy = wf.AcknowledgedBy ?? actor,
                     AcknowledgedAt = wf.AcknowledgedAt ?? now,
-                }, "Assigned", assignee.DisplayName, $"Assigned {group.VulnerabilityId} to {assignee.DisplayName}.");
+                }, "Assigned", "to " + assignee.DisplayName, $"Assigned {group.VulnerabilityId} to {assignee.DisplayName}.");
 
             default:
                 return Decision.Refuse($"'{request.Action}' is not available yet.");

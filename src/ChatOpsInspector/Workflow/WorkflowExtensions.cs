@@ -30,6 +30,7 @@ internal static class WorkflowExtensions
         builder.Services.AddSingleton<SuppressionWorkflow>();
         builder.Services.AddSingleton<PatchWorkflow>();
         builder.Services.AddSingleton<TriageService>();
+        builder.Services.AddSingleton<Alerts.IAlertGroupObserver, WorkflowNotifier>();
         builder.Services.AddSingleton<RemediationWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RemediationWorker>());
         return builder;

@@ -32,6 +32,16 @@ public class CommandParserTests
     }
 
     [Fact]
+    public void AppNameFollowedByAnotherWordNamesTheUnexpectedWord()
+    {
+        var parsed = CommandParser.Parse("my-app xxx");
+
+        Assert.Equal(CommandKind.Invalid, parsed.Kind);
+        Assert.StartsWith("Unexpected `xxx` after `my-app`", parsed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("I don't know", parsed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ShareFlagMayComeAnywhere()
     {
         Assert.True(CommandParser.Parse("--share my-app").Share);

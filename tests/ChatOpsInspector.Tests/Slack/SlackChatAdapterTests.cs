@@ -21,7 +21,7 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
     {
         _slack = await SlackFake.StartAsync();
         (_http, _client) = Client(_slack.BaseUrl);
-        _adapter = new SlackChatAdapter(_client, TimeProvider.System);
+        _adapter = new SlackChatAdapter(_client, Emails(_client), TimeProvider.System);
     }
 
     private static (HttpClient, SlackApiClient) Client(string baseUrl)
@@ -30,6 +30,9 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
         var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(5) };
         return (http, new SlackApiClient(new OneClient(http), new FixedOptions(options), NullLogger<SlackApiClient>.Instance));
     }
+
+    private static SlackEmailDirectory Emails(SlackApiClient client) =>
+        new(client, new ChatOpsInspector.State.InMemoryStore(TimeProvider.System, Options.Create(new ChatOpsInspector.State.StateOptions())), Options.Create(new SlackOptions()));
 
     private static AlertCardView View() => new()
     {
@@ -95,6 +98,67 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PushTextNamesTheVulnerabilityOnce()
+    {
+        await _adapter.PostCardAsync("C0123456789", View(), default);
+
+        // The title is Inspector's "CVE-2024-29069 - snapd": the notification says the id once.
+        var text = Assert.Single(_slack.Calls("chat.postMessage"))["text"]!.GetValue<string>();
+        Assert.Equal("CRITICAL CVE-2024-29069 in snapd — 1 open, payments", text);
+    }
+
+    [Fact]
+    public async Task EmailOfAKnownSlackUserBecomesAMentionAndIsLookedUpOnce()
+    {
+        // users.lookupByEmail (docs.slack.dev/reference/methods/users.lookupByEmail): form field `email`,
+        // answer {ok, user:{id}}; the id is cached, so the second note asks Slack nothing.
+        _slack.Emails["oncall@example.com"] = "UONCALL001";
+        var thread = new ChatMessageRef("slack", "C0123456789", "1700000000.000100");
+
+        await _adapter.PostNoteAsync("C0123456789", thread, new ChatNote("SLA breached", ["oncall@example.com", "UONCALL001", "a0e4c0de-0000-4000-8000-00000000a001"]), default);
+        await _adapter.PostNoteAsync("C0123456789", thread, new ChatNote("Still breached", ["oncall@example.com"]), default);
+
+        var notes = _slack.Calls("chat.postMessage");
+        // One mention per person, and the Entra id (a Teams person) is not printed in Slack.
+        Assert.Equal("SLA breached <@UONCALL001>", notes[0]["text"]!.GetValue<string>());
+        Assert.Equal("Still breached <@UONCALL001>", notes[1]["text"]!.GetValue<string>());
+        var lookup = Assert.Single(_slack.Raw("users.lookupByEmail"));
+        Assert.Equal("email=oncall%40example.com", lookup.Body);
+    }
+
+    [Fact]
+    public async Task BroadcastNoteIsAThreadReplyAlsoSentToTheChannel()
+    {
+        // chat.postMessage reply_broadcast: "used in conjunction with thread_ts" to show the reply in the channel too.
+        var thread = new ChatMessageRef("slack", "C0123456789", "1700000000.000100");
+
+        await _adapter.PostNoteAsync("C0123456789", thread, new ChatNote("SLA breached") { Broadcast = true }, default);
+        await _adapter.PostNoteAsync("C0123456789", thread, new ChatNote("A reminder"), default);
+
+        var notes = _slack.Calls("chat.postMessage");
+        Assert.Equal("1700000000.000100", notes[0]["thread_ts"]!.GetValue<string>());
+        Assert.True(notes[0]["reply_broadcast"]!.GetValue<bool>());
+        Assert.Null(notes[1]["reply_broadcast"]);
+    }
+
+    [Fact]
+    public async Task DirectMessageByEmailPostsToTheUsersIdWhichIsTheAppsDm()
+    {
+        // chat.postMessage with a user id as `channel` posts in the app's DM with that user.
+        _slack.Emails["ana@example.com"] = "UANA000001";
+
+        var sent = await _adapter.DirectMessageAsync("ana@example.com", null, new ChatNote("You were assigned CVE-2099-1"), default);
+        var unknown = await _adapter.DirectMessageAsync("nobody@example.com", null, new ChatNote("x"), default);
+
+        Assert.Equal(ChatOutcome.Ok, sent.Outcome);
+        var dm = Assert.Single(_slack.Calls("chat.postMessage"));
+        Assert.Equal("UANA000001", dm["channel"]!.GetValue<string>());
+        Assert.Null(dm["thread_ts"]);
+        Assert.Equal(ChatOutcome.Failed, unknown.Outcome);
+        Assert.StartsWith("users_not_found", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ThrottledCallIsRetriedAfterSlacksRetryAfter()
     {
         _slack.FailNext("chat.postMessage", 429, retryAfter: "7");
@@ -132,7 +196,7 @@ public sealed class SlackChatAdapterTests : IAsyncLifetime
         var (http, client) = Client($"http://127.0.0.1:{Infrastructure.RedisServer.FreePort()}/");
         using (http)
         {
-            var result = await new SlackChatAdapter(client, TimeProvider.System).PostCardAsync("C0123456789", View(), default);
+            var result = await new SlackChatAdapter(client, Emails(client), TimeProvider.System).PostCardAsync("C0123456789", View(), default);
             Assert.Equal(ChatOutcome.RetryLater, result.Outcome);
         }
     }

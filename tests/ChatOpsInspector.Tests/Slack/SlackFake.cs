@@ -34,6 +34,9 @@ public sealed class SlackFake : IAsyncDisposable
     /// <summary>When each API call arrived, to check that retries waited.</summary>
     public ConcurrentQueue<(string Method, DateTimeOffset At)> Arrivals { get; } = new();
 
+    /// <summary>People users.lookupByEmail finds: e-mail → user id; any other address answers users_not_found.</summary>
+    public ConcurrentDictionary<string, string> Emails { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>What apps.connections.open hands out (Socket Mode); null: the call fails as for a bot token.</summary>
     public Func<string>? SocketUrl { get; set; }
 
@@ -132,6 +135,7 @@ public sealed class SlackFake : IAsyncDisposable
                 ["ok"] = true,
                 ["channel"] = new JsonObject { ["id"] = "D" + JsonNode.Parse(body)?["users"]?.GetValue<string>() },
             },
+            "users.lookupByEmail" => LookupByEmail(body),
             "apps.connections.open" when SocketUrl is { } socketUrl => new() { ["ok"] = true, ["url"] = socketUrl() },
             _ => new() { ["ok"] = false, ["error"] = "unknown_method" },
         };
@@ -142,6 +146,15 @@ public sealed class SlackFake : IAsyncDisposable
     {
         var fileId = "F" + ts.Replace(".", "", StringComparison.Ordinal);
         return new() { ["ok"] = true, ["upload_url"] = $"{BaseUrl}upload/{fileId}", ["file_id"] = fileId };
+    }
+
+    /// <summary>As documented (docs.slack.dev/reference/methods/users.lookupByEmail): <c>{ok, user:{id,…}}</c>, or <c>users_not_found</c>.</summary>
+    private JsonObject LookupByEmail(string form)
+    {
+        var email = Uri.UnescapeDataString(form.Split('&').Select(p => p.Split('=', 2)).First(p => p[0] == "email")[1]);
+        return Emails.TryGetValue(email, out var id)
+            ? new JsonObject { ["ok"] = true, ["user"] = new JsonObject { ["id"] = id, ["name"] = id.ToLowerInvariant(), ["profile"] = new JsonObject { ["email"] = email } } }
+            : new JsonObject { ["ok"] = false, ["error"] = "users_not_found" };
     }
 
     private static JsonObject UserInfo(string form)

@@ -41,6 +41,21 @@ public sealed class BotFramework : IAsyncDisposable
     /// <summary>When set, creating a 1:1 conversation (POST /v3/conversations, isGroup false) is answered 403.</summary>
     public bool RefusePersonalChats { get; set; }
 
+    /// <summary>
+    /// Team members GET /v3/conversations/{id}/members/{userId} answers with, keyed by every id the
+    /// connector accepts for them (Teams user id, Entra object id, UPN), as TeamsChannelAccount JSON.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, JsonObject> Roster { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Adds a person to <see cref="Roster"/> under their Teams user id, Entra object id and UPN.</summary>
+    public void AddMember(string teamsId, string aadObjectId, string name, string upn)
+    {
+        var member = new JsonObject { ["id"] = teamsId, ["name"] = name, ["aadObjectId"] = aadObjectId, ["email"] = upn, ["userPrincipalName"] = upn };
+        Roster[teamsId] = member;
+        Roster[aadObjectId] = member;
+        Roster[upn] = member;
+    }
+
     public FakeServer Login { get; private set; } = null!;
     public FakeServer Connector { get; private set; } = null!;
     public FakeServer Rogue { get; private set; } = null!;
@@ -134,6 +149,12 @@ public sealed class BotFramework : IAsyncDisposable
                 : "a:personal-" + id;
             context.Response.StatusCode = 201;
             await context.Response.WriteAsync($$"""{"id":"{{conversation}}","activityId":"{{id}}"}""");
+            return;
+        }
+        if (context.Request.Method == "GET" && path.Contains("/members/", StringComparison.Ordinal)
+            && Roster.TryGetValue(Uri.UnescapeDataString(path[(path.LastIndexOf('/') + 1)..]), out var listed))
+        {
+            await context.Response.WriteAsync(listed.ToJsonString());
             return;
         }
         if (context.Request.Method == "GET" && path.Contains("/members/", StringComparison.Ordinal) && MemberEmail is { } email)

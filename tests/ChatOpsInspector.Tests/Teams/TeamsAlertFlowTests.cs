@@ -89,7 +89,7 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
     }
 
     [Fact]
-    public async Task ChannelWithoutTheBotInstalledFailsWithAnInstallHint()
+    public async Task ChannelWithoutTheBotInstalledIsKeptForLaterWithAnInstallHint()
     {
         await using var app = new TestApp(_bf.Settings());
         var adapter = app.Service<TeamsChatAdapter>();
@@ -97,7 +97,9 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
         var result = await adapter.PostCardAsync(BotFramework.ChannelId,
             global::ChatOpsInspector.Cards.AlertCardBuilder.Build(AlertCardRendererTests.Group(), DateTimeOffset.UtcNow), default);
 
-        Assert.Equal(ChatOutcome.Failed, result.Outcome);
+        // Kept and tried again, not dropped: it goes out once the bot learns the channel.
+        Assert.Equal(ChatOutcome.RetryLater, result.Outcome);
+        Assert.Equal(TeamsChatAdapter.NoReferenceRetry, result.RetryAfter);
         Assert.Equal(TeamsChatAdapter.NoReference, result.Error);
         Assert.Empty(_bf.Connector.Requests);
     }
@@ -146,23 +148,79 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
     }
 
     [Fact]
+    public async Task ChannelSelectedInTheInstallDialogIsLearnedAtInstall()
+    {
+        // installationUpdate action "add" in a team carries channelData.settings.selectedChannel.id: the channel
+        // picked in the install dialog (Teams docs, "Conversation events": installationUpdate / Bot Builder
+        // TeamsChannelData.Settings.SelectedChannel). The activity's own conversation is the General channel.
+        await using var app = new TestApp(_bf.Settings());
+        var references = app.Service<ConversationReferences>();
+        var install = _bf.BotAddedToTeam(channel: BotFramework.TeamId);
+        install["type"] = "installationUpdate";
+        install["action"] = "add";
+        install.Remove("membersAdded");
+        install["channelData"]!.AsObject().Remove("eventType");
+        install["channelData"]!["settings"] = new JsonObject { ["selectedChannel"] = new JsonObject { ["id"] = "19:selected@thread.tacv2" } };
+
+        await _bf.SendAsync(app, install);
+
+        var selected = await references.ChannelAsync("19:selected@thread.tacv2", default);
+        Assert.NotNull(selected);
+        Assert.Equal(BotFramework.TeamId, selected.TeamId);
+        Assert.Equal(_bf.ServiceUrl, selected.ServiceUrl);
+        var result = await app.Service<TeamsChatAdapter>().PostNoteAsync("19:selected@thread.tacv2", null, new ChatNote("hello"), default);
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+    }
+
+    [Fact]
+    public async Task ChannelsOfAnArchivedTeamComeBackWhenItIsUnarchived()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        var references = app.Service<ConversationReferences>();
+        await _bf.SendAsync(app, _bf.BotAddedToTeam());
+        var archived = _bf.BotAddedToTeam();
+        archived.Remove("membersAdded");
+        archived["channelData"]!["eventType"] = "teamArchived";
+        await _bf.SendAsync(app, archived);
+        Assert.Null(await references.ChannelAsync(BotFramework.ChannelId, default));
+
+        var unarchived = _bf.BotAddedToTeam();
+        unarchived.Remove("membersAdded");
+        unarchived["channelData"]!["eventType"] = "teamUnarchived";
+        await _bf.SendAsync(app, unarchived);
+
+        Assert.NotNull(await references.ChannelAsync(BotFramework.ChannelId, default));
+        Assert.NotNull(await references.ChannelAsync(BotFramework.TeamId, default));
+    }
+
+    [Fact]
     public async Task ThreadNoteIsAReplyToTheCardWithRealMentions()
     {
         await using var app = new TestApp(_bf.Settings());
         await _bf.SendAsync(app, _bf.BotAddedToTeam());
         var card = new ChatMessageRef("teams", BotFramework.ChannelId, "1001", BotFramework.ChannelId + ";messageid=1001");
 
+        _bf.AddMember("29:1approver", BotFramework.ApproverAad, "Ana Alvarez", "ana@contoso.example");
+
         var result = await app.Service<TeamsChatAdapter>().PostNoteAsync(BotFramework.ChannelId, card,
             new ChatNote("Patch *approved* by [x](http://evil)", [BotFramework.ApproverAad]), default);
 
         Assert.Equal(ChatOutcome.Ok, result.Outcome);
-        var post = Assert.Single(_bf.Connector.Requests);
+        var post = Assert.Single(_bf.Connector.Requests, r => r.Method == "POST");
         Assert.Equal($"/v3/conversations/{BotFramework.ChannelId};messageid=1001/activities/1001", Uri.UnescapeDataString(post.Path));
         var body = JsonNode.Parse(post.Body)!;
         var text = body["text"]!.GetValue<string>();
         Assert.StartsWith(@"Patch \*approved\* by \[x\]\(http:\/\/evil\)", text, StringComparison.Ordinal);
-        Assert.EndsWith($"<at>{BotFramework.ApproverAad}</at>", text, StringComparison.Ordinal);
-        Assert.Equal(BotFramework.ApproverAad, body["entities"]![0]!["mentioned"]!["id"]!.GetValue<string>());
+        // The tag shows the name from the team roster, never the raw Entra id; the entity's text is the same
+        // tag and `mentioned` names the person (learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/
+        // channel-and-group-conversations, "Add mentions to your messages": mentioned.id takes the Entra object id or UPN).
+        Assert.EndsWith("<at>Ana Alvarez</at>", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(BotFramework.ApproverAad, text, StringComparison.Ordinal);
+        var mention = body["entities"]![0]!;
+        Assert.Equal("mention", mention["type"]!.GetValue<string>());
+        Assert.Equal("<at>Ana Alvarez</at>", mention["text"]!.GetValue<string>());
+        Assert.Equal(BotFramework.ApproverAad, mention["mentioned"]!["id"]!.GetValue<string>());
+        Assert.Equal("Ana Alvarez", mention["mentioned"]!["name"]!.GetValue<string>());
     }
 
     [Fact]
@@ -170,7 +228,7 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
     {
         await using var app = new TestApp(_bf.Settings());
         var adapter = app.Service<TeamsChatAdapter>();
-        Assert.Equal(TeamsChatAdapter.NoPersonalChat, (await adapter.DirectMessageAsync(BotFramework.MemberAad, new ChatNote("hi"), default)).Error);
+        Assert.Equal(TeamsChatAdapter.NoPersonalChat, (await adapter.DirectMessageAsync(BotFramework.MemberAad, null, new ChatNote("hi"), default)).Error);
         var hello = _bf.Captured("invoke-adaptiveCard-action.teams-net-test.json");
         hello["type"] = "message";
         hello.Remove("name");
@@ -180,12 +238,40 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
         hello["from"]!["aadObjectId"] = BotFramework.MemberAad;
         await _bf.SendAsync(app, hello);
 
-        var result = await adapter.DirectMessageAsync(BotFramework.MemberAad, new ChatNote("Approve the patch for CVE-2024-29069?"), default);
+        var result = await adapter.DirectMessageAsync(BotFramework.MemberAad, null, new ChatNote("Approve the patch for CVE-2024-29069?"), default);
 
         Assert.Equal(ChatOutcome.Ok, result.Outcome);
         var personal = hello["conversation"]!["id"]!.GetValue<string>();
         Assert.Contains(_bf.Connector.Requests, r => r.Method == "POST" && Uri.UnescapeDataString(r.Path) == $"/v3/conversations/{personal}/activities"
             && r.Body.Contains("Approve the patch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DirectMessageToAPersonByEmailCreatesTheirPersonalChatThroughTheConnector()
+    {
+        await using var app = new TestApp(_bf.Settings());
+        await _bf.SendAsync(app, _bf.BotAddedToTeam());
+        _bf.AddMember("29:1ana", BotFramework.ApproverAad, "Ana Alvarez", "ana@contoso.example");
+        var adapter = app.Service<TeamsChatAdapter>();
+
+        var result = await adapter.DirectMessageAsync("ana@contoso.example", BotFramework.ChannelId, new ChatNote("You were assigned CVE-2099-1"), default);
+        var again = await adapter.DirectMessageAsync("ana@contoso.example", BotFramework.ChannelId, new ChatNote("Reminder"), default);
+
+        Assert.Equal(ChatOutcome.Ok, result.Outcome);
+        Assert.Equal(ChatOutcome.Ok, again.Outcome);
+        // TeamsInfo.getMember's call: GET /v3/conversations/{teamId}/members/{userId or UPN}.
+        var lookup = Assert.Single(_bf.Connector.Requests, r => r.Method == "GET");
+        Assert.Equal($"/v3/conversations/{BotFramework.TeamId}/members/ana@contoso.example", Uri.UnescapeDataString(lookup.Path));
+        // Bot Framework REST "Create conversation": isGroup false, the person in members, the tenant in channelData.
+        var create = Assert.Single(_bf.Connector.Requests, r => r.Method == "POST" && r.Path == "/v3/conversations");
+        var body = JsonNode.Parse(create.Body)!;
+        Assert.False(body["isGroup"]!.GetValue<bool>());
+        Assert.Equal(BotFramework.ApproverAad, body["members"]![0]!["id"]!.GetValue<string>());
+        Assert.Equal(BotFramework.TenantId, body["channelData"]!["tenant"]!["id"]!.GetValue<string>());
+        var sends = _bf.Connector.Requests.Where(r => r.Method == "POST" && r.Path.StartsWith("/v3/conversations/a%3Apersonal-", StringComparison.OrdinalIgnoreCase)
+            || r.Path.StartsWith("/v3/conversations/a:personal-", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, sends.Length);
+        Assert.Contains("You were assigned CVE-2099-1", sends[0].Body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -63,13 +63,46 @@ public sealed class TeamsCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AssignWithARealTeamsMentionAssignsThePersonMentioned()
+    {
+        // Teams sends "<at>Ana Alvarez</at>" in the text plus a mention entity whose `mentioned` is the person's
+        // Teams user id (29:…) and name; the roster (GET /v3/conversations/{team}/members/{id}) gives the Entra id.
+        await using var app = new TestApp(_bf.Settings());
+        await app.PostEventsAsync(FindingEvents.Ec2("f1").ToJsonString());
+        _bf.AddMember("29:1ana", BotFramework.ApproverAad, "Ana Alvarez", "ana@contoso.example");
+        var activity = _bf.ChannelMention("vulns assign CVE-2024-29069 <at>Ana Alvarez</at>");
+        activity["entities"]!.AsArray().Add(new JsonObject
+        {
+            ["type"] = "mention",
+            ["text"] = "<at>Ana Alvarez</at>",
+            ["mentioned"] = new JsonObject { ["id"] = "29:1ana", ["name"] = "Ana Alvarez" },
+        });
+        var before = Posts().Length;
+
+        Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(app, activity)).StatusCode);
+
+        await TestApp.Eventually(() => Task.FromResult(Posts().Skip(before).Any(p => p.Body.Contains("Assigned CVE-2024-29069 to Ana Alvarez", StringComparison.Ordinal))),
+            "assignment confirmed");
+        var group = await app.Service<ChatOpsInspector.State.IAlertStore>().GetGroupAsync(ChatOpsInspector.Alerts.GroupIds.For("security", "CVE-2024-29069"), default);
+        Assert.Equal(BotFramework.ApproverAad, group!.Workflow.AssignedTo!.UserId);
+        Assert.Equal("Ana Alvarez", group.Workflow.AssignedTo.DisplayName);
+        Assert.Equal("ana@contoso.example", group.Workflow.AssignedTo.Email);
+    }
+
+    [Fact]
     public async Task HelpIsAnsweredInTheThread()
     {
         await using var app = new TestApp(_bf.Settings());
 
         var reply = Assert.Single(await RepliesAsync(app, "help", inThread: true));
 
-        Assert.Contains("vulns mine", reply["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var text = reply["text"]!.GetValue<string>();
+        Assert.Contains("vulns mine", text, StringComparison.Ordinal);
+        // Teams words: no slash command, no --share, nothing claimed to be private in a channel.
+        Assert.DoesNotContain("/vulns", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("--share", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("only to you", text, StringComparison.Ordinal);
+        Assert.Contains("@mention me in a channel", text, StringComparison.Ordinal);
     }
 
     [Fact]
