@@ -82,8 +82,8 @@ internal static class AlertCardRenderer
     // FactSet titles and values (the "Text features" subset: **bold**, _italic_, "- " and "1. " lists,
     // [links](url)); a TextRun's text is never markdown. So nothing needs escaping: no backslashes and no
     // HTML entities, which Teams' iOS/Android markdown parser shows literally ("\_", "&amp;amp;"), and the
-    // same characters appear on web, desktop and mobile. TextBlocks carry only the bot's own words and the
-    // {{DATE()}}/{{TIME()}} functions that show each reader their own time zone.
+    // same characters appear on web, desktop and mobile. TextBlocks carry only the bot's own words, without
+    // markdown, and the {{DATE()}}/{{TIME()}} functions that show each reader their own time zone.
     private static JsonObject Render(AlertCardView view, CardViewer viewer, (int Resources, int History, int Description) level)
     {
         var body = new JsonArray();
@@ -117,7 +117,7 @@ internal static class AlertCardRenderer
             body.Add(Plain(reason, subtle: true));
         }
 
-        body.Add(Text($"**Where** ({view.ResourceCount})", separator: true));
+        body.Add(Text($"Where ({view.ResourceCount})", weight: "Bolder", separator: true));
         var shown = view.Resources.Take(level.Resources).ToArray();
         foreach (var r in shown)
         {
@@ -138,7 +138,7 @@ internal static class AlertCardRenderer
 
         if (level.History > 0 && view.StateLines.Count > 0)
         {
-            body.Add(Text("**History**", separator: true));
+            body.Add(Text("History", weight: "Bolder", separator: true));
             foreach (var line in view.StateLines.TakeLast(level.History))
             {
                 body.Add(Plain(line, subtle: true, spacing: "None"));
@@ -216,7 +216,7 @@ internal static class AlertCardRenderer
             default:
                 body.Add(Row("State", view.StateLabel, color: view.Look == CardLook.Breached ? "Attention" : null));
                 var stage = view.SlaStage is { } words ? " · " + words : "";
-                body.Add(Text("**SLA due** " + When(view.SlaDueAt) + stage,
+                body.Add(Text("SLA due " + When(view.SlaDueAt) + stage,
                     color: view.Look == CardLook.Breached ? "Attention" : null, weight: view.Look == CardLook.Breached ? "Bolder" : null, spacing: "None"));
                 break;
         }
@@ -254,7 +254,7 @@ internal static class AlertCardRenderer
         {
             body.Add(Plain("CVSS " + (view.CvssBaseScore is { } b ? b.ToString("0.0", CultureInfo.InvariantCulture) + " " : "") + vector, subtle: true, spacing: "None"));
         }
-        body.Add(Text("**First seen** " + When(view.FirstSeenAt) + $" · {view.OpenCount} open, {view.FixedCount} fixed", spacing: "None"));
+        body.Add(Text("First seen " + When(view.FirstSeenAt) + $" · {view.OpenCount} open, {view.FixedCount} fixed", spacing: "None"));
         body.Add(Row("Owner", view.Owner + (view.Environment is { } env ? $" ({env})" : "")));
     }
 
