@@ -73,6 +73,16 @@ internal sealed record GroupMeta
     public string? Remediation { get; init; }
     public string? SourceUrl { get; init; }
     public IReadOnlyList<string> ReferenceUrls { get; init; } = [];
+
+    /// <summary>Package, installed version and the version that fixes it (the first few of the finding).</summary>
+    public IReadOnlyList<VulnerablePackage> VulnerablePackages { get; init; } = [];
+
+    /// <summary>Port range and path of a network reachability finding.</summary>
+    public NetworkPath? Network { get; init; }
+
+    /// <summary>File, lines, detector and CWEs of a code finding.</summary>
+    public CodeLocation? Code { get; init; }
+
     public required DateTimeOffset FirstSeenAt { get; init; }
     public required DateTimeOffset SlaDueAt { get; init; }
     public int Priority { get; init; }
@@ -111,6 +121,13 @@ internal sealed record GroupMember
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
     public required DateTimeOffset FirstObservedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>What a responder calls the resource, beyond its id: image repository, tags and digest; function and runtime.</summary>
+    public string? EcrRepository { get; init; }
+    public IReadOnlyList<string> ImageTags { get; init; } = [];
+    public string? ImageDigest { get; init; }
+    public string? LambdaFunction { get; init; }
+    public string? LambdaRuntime { get; init; }
 
     /// <summary>Null for Inspector's own event (and every member stored before Security Hub was read).</summary>
     public FindingOrigin? Origin { get; init; }

@@ -17,6 +17,9 @@ internal sealed partial class FindingIngestor(
     FindingRouter router,
     ILogger<FindingIngestor> logger)
 {
+    /// <summary>A finding can name hundreds of packages; the card shows a few and counts the rest.</summary>
+    private const int MaxPackagesKept = 20;
+
     public async Task<IngestSummary> IngestAsync(IReadOnlyList<InspectorEvent> events, CancellationToken cancellationToken)
     {
         // Routing, grouping and SLA arithmetic run for the whole batch before the first write: a finding
@@ -130,6 +133,9 @@ internal sealed partial class FindingIngestor(
             Remediation = finding.Remediation,
             SourceUrl = finding.SourceUrl,
             ReferenceUrls = finding.ReferenceUrls,
+            VulnerablePackages = finding.Packages.Take(MaxPackagesKept).ToArray(),
+            Network = finding.Network,
+            Code = finding.Code,
             FirstSeenAt = finding.FirstObservedAt,
             SlaDueAt = policy.SlaDue(finding),
             Priority = policy.Priority(finding, route.IsProduction),
@@ -157,6 +163,11 @@ internal sealed partial class FindingIngestor(
             Epss = finding.Epss,
             ExploitAvailable = finding.ExploitAvailable,
             Tags = resource.Tags,
+            EcrRepository = resource.EcrRepository,
+            ImageTags = resource.ImageTags.Take(5).ToArray(),
+            ImageDigest = resource.ImageDigest,
+            LambdaFunction = resource.LambdaFunction,
+            LambdaRuntime = resource.LambdaRuntime,
             FirstObservedAt = finding.FirstObservedAt,
             UpdatedAt = finding.UpdatedAt,
             Origin = finding.Origin == FindingOrigin.Inspector ? null : finding.Origin,

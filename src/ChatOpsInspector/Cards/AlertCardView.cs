@@ -11,7 +11,20 @@ internal sealed record AlertCardView
 {
     public required string GroupId { get; init; }
     public required string Owner { get; init; }
+
+    /// <summary>What groups the findings (a CVE, a detector id, or the bot's own network key); <see cref="ShownId"/> is what people read.</summary>
     public required string VulnerabilityId { get; init; }
+
+    /// <summary>The id worth showing: the CVE/GHSA id, the CWE ids of a code finding; null for network exposure.</summary>
+    public string? ShownId { get; init; }
+
+    public FindingType Type { get; init; }
+
+    /// <summary>"Package vulnerability", "Network exposure", "Code vulnerability".</summary>
+    public string KindLabel { get; init; } = "";
+
+    /// <summary>How the card should look: open, in progress, breached, resolved or suppressed.</summary>
+    public CardLook Look { get; init; }
     public required string Title { get; init; }
     public required Severity Severity { get; init; }
     public required string PriorityLabel { get; init; }
@@ -20,7 +33,35 @@ internal sealed record AlertCardView
     public double? CvssBaseScore { get; init; }
     public double? Epss { get; init; }
     public bool ExploitAvailable { get; init; }
+
+    /// <summary>"Yes"/"No" where Inspector judges exploits (package findings); null where it does not apply.</summary>
+    public string? ExploitLabel { get; init; }
     public required string FixAvailable { get; init; }
+
+    /// <summary>"Fix available", "No fix yet", "Partial fix"; null where it does not apply (network, code).</summary>
+    public string? FixLabel { get; init; }
+
+    /// <summary>Package, installed version, fixed version (package findings).</summary>
+    public IReadOnlyList<PackageLine> PackageLines { get; init; } = [];
+    public int MorePackages { get; init; }
+
+    public CodeView? Code { get; init; }
+    public NetworkView? Network { get; init; }
+
+    /// <summary>The next step: remediation text, whole (URLs are never cut).</summary>
+    public string? NextStep { get; init; }
+
+    /// <summary>https links a responder follows (remediation and reference pages), labelled by host.</summary>
+    public IReadOnlyList<CardLink> Links { get; init; } = [];
+
+    /// <summary>Where the SLA stands in words ("on track", "due soon", "overdue by 2 d 4 h"); null once resolved or suppressed.</summary>
+    public string? SlaStage { get; init; }
+
+    /// <summary>"Fixed in 3 h" on a resolved card.</summary>
+    public string? ResolvedLine { get; init; }
+    public DateTimeOffset? ResolvedAt { get; init; }
+
+    public SuppressionView? Suppression { get; init; }
     public IReadOnlyList<string> FixedVersions { get; init; } = [];
     public IReadOnlyList<string> Packages { get; init; } = [];
     public string? Description { get; init; }
@@ -78,7 +119,41 @@ internal sealed record CardResource(
     string Region,
     string Account,
     string Status,
-    IReadOnlyList<KeyValuePair<string, string>> Tags);
+    IReadOnlyList<KeyValuePair<string, string>> Tags)
+{
+    /// <summary>"EC2 instance", "ECR image", "Lambda function".</summary>
+    public string TypeLabel { get; init; } = Type;
+
+    /// <summary>What people call it: the Name tag, repository:tag @digest, function (runtime); null when only the id is known.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>"Open", "Fixed", "Suppressed".</summary>
+    public string StatusLabel { get; init; } = Status;
+}
+
+/// <summary>How a card looks: the colour and the words of its header.</summary>
+internal enum CardLook
+{
+    Open,
+    InProgress,
+    Breached,
+    Resolved,
+    Suppressed,
+}
+
+internal sealed record PackageLine(string Name, string? Installed, string? FixedIn);
+
+/// <summary>Where in the code: <c>lambda_function.py:6</c>, the detector, and the CWEs with their MITRE pages.</summary>
+internal sealed record CodeView(string? Location, string? Detector, IReadOnlyList<CardLink> Cwes);
+
+/// <summary>What is open ("TCP port 22"), the hops from the internet in, and the security groups to change.</summary>
+internal sealed record NetworkView(string Exposure, IReadOnlyList<NetworkHop> Path, IReadOnlyList<string> SecurityGroups, IReadOnlyList<string> NetworkAcls);
+
+internal sealed record NetworkHop(string Label, string Id);
+
+internal sealed record CardLink(string Label, string Url);
+
+internal sealed record SuppressionView(DateTimeOffset Until, string By, string Reason);
 
 /// <summary>Actions a card can offer. The string ids are stable: they travel in button payloads.</summary>
 internal enum CardAction

@@ -258,8 +258,8 @@ internal sealed class CommandHandler(
         IReadOnlyCollection<string> coverageOwners = [scopeOwner];
         foreach (var gap in gaps.Take(15))
         {
-            text.Append('\n').Append("• ").Append(gap.ResourceType).Append(' ').Append(gap.ResourceId)
-                .Append(" (").Append(gap.AccountId).Append("): ").Append(gap.Reason);
+            text.Append('\n').Append("• ").Append(CardWords.ResourceType(gap.ResourceType)).Append(' ').Append(gap.ResourceId)
+                .Append(" (").Append(gap.AccountId).Append("): ").Append(CardWords.CoverageReason(gap.Reason));
         }
         if (gaps.Count > 15)
         {

@@ -115,10 +115,23 @@ internal sealed record FindingResource
 
     public string? Platform { get; init; }
 
+    /// <summary>ECR image digest (<c>awsEcrContainerImage.imageHash</c>).</summary>
+    public string? ImageDigest { get; init; }
+
+    /// <summary>Lambda runtime as Inspector names it (<c>PYTHON_3_11</c>).</summary>
+    public string? LambdaRuntime { get; init; }
+
     public bool IsEc2Instance => Type == ResourceTypes.Ec2Instance;
 }
 
-internal sealed record NetworkPath(string Protocol, int? PortBegin, int? PortEnd, string? Summary);
+internal sealed record NetworkPath(string Protocol, int? PortBegin, int? PortEnd, string? Summary)
+{
+    /// <summary>The hops from the outside in (<c>networkPath.steps</c>): internet gateway, ACL, security group, ENI, instance.</summary>
+    public IReadOnlyList<NetworkStep> Steps { get; init; } = [];
+}
+
+/// <summary>One hop of a network path: <c>componentId</c> and <c>componentType</c> (<c>AWS::EC2::SecurityGroup</c>).</summary>
+internal sealed record NetworkStep(string ComponentId, string ComponentType);
 
 internal sealed record CodeLocation(string? DetectorName, string? FilePath, int? StartLine, int? EndLine, IReadOnlyList<string> Cwes);
 

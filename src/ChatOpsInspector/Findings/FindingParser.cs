@@ -220,6 +220,8 @@ internal static class FindingParser
                     ?? (type == ResourceTypes.EcrRepository ? id.Split('/').LastOrDefault() : null),
                 ImageTags = ecrReader?.StringArray("imageTags") ?? [],
                 LambdaFunction = lambdaReader?.OptionalString("functionName"),
+                ImageDigest = ecrReader?.OptionalString("imageHash"),
+                LambdaRuntime = lambdaReader?.OptionalString("runtime"),
                 Platform = ecrReader?.OptionalString("platform")
                     ?? lambdaReader?.OptionalString("runtime")
                     ?? (ec2 is null ? null : new Reader(ec2.Value, path, errors).OptionalString("platform")),
@@ -264,7 +266,19 @@ internal static class FindingParser
         }
         var protocol = r.OptionalString("protocol") ?? "TCP";
         var summary = begin is null ? protocol : begin == end ? $"{protocol} {begin}" : $"{protocol} {begin}-{end}";
-        return new NetworkPath(protocol, begin, end, summary);
+        var steps = new List<NetworkStep>();
+        if (r.Object("networkPath") is { } path && new Reader(path, r.Path, []).Array("steps") is { } array)
+        {
+            foreach (var item in array.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).Take(30))
+            {
+                var step = new Reader(item, r.Path, []);
+                if (step.OptionalString("componentId") is { Length: > 0 } id)
+                {
+                    steps.Add(new NetworkStep(id, step.OptionalString("componentType") ?? ""));
+                }
+            }
+        }
+        return new NetworkPath(protocol, begin, end, summary) { Steps = steps };
     }
 
     private static CodeLocation ParseCode(Reader r)

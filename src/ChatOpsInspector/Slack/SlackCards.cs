@@ -22,10 +22,14 @@ internal static class SlackCards
     {
         var blocks = new JsonArray
         {
-            Header($"{SeverityEmoji(view.Severity)} {AlertCardBuilder.SeverityLabel(view.Severity)} {view.VulnerabilityId}: {TitleWithoutId(view)}"),
+            Header(HeaderText(view)),
             Section(Summary(view)),
-            Fields(FieldsOf(view, now)),
+            Fields(FieldsOf(view)),
         };
+        if (WhatIsVulnerable(view) is { Length: > 0 } what)
+        {
+            blocks.Add(Section(what));
+        }
         var about = About(view);
         if (about.Length > 0)
         {
@@ -41,7 +45,7 @@ internal static class SlackCards
         {
             blocks.Add(Context(string.Join('\n', view.StateLines.TakeLast(MaxStateLines).Select(l => SlackText.EscapeTruncate(l, 400)))));
         }
-        if (!view.Actions.Contains(CardAction.RequestPatch) && !string.IsNullOrWhiteSpace(view.PatchUnavailableReason) && view.State != Workflow.GroupState.Resolved)
+        if (!view.Actions.Contains(CardAction.RequestPatch) && !string.IsNullOrWhiteSpace(view.PatchUnavailableReason) && view.Look is not (CardLook.Resolved or CardLook.Suppressed))
         {
             blocks.Add(Context(":wrench: " + SlackText.EscapeTruncate(view.PatchUnavailableReason, 1000)));
         }
@@ -56,14 +60,22 @@ internal static class SlackCards
     public static IEnumerable<JsonObject> CompactBlocks(AlertCardView view, DateTimeOffset now)
     {
         var text = new StringBuilder()
-            .Append(SeverityEmoji(view.Severity)).Append(" *").Append(AlertCardBuilder.SeverityLabel(view.Severity)).Append("* ")
-            .Append('`').Append(SlackText.EscapeTruncate(view.VulnerabilityId, 100)).Append("` ")
-            .Append(SlackText.EscapeTruncate(TitleWithoutId(view), 300))
-            .Append('\n')
-            .Append("score ").Append(Number(view.InspectorScore))
-            .Append(" · EPSS ").Append(Percent(view.Epss))
-            .Append(" · ").Append(view.OpenCount.ToString(CultureInfo.InvariantCulture)).Append(" open")
-            .Append(" · SLA ").Append(Sla(view, now))
+            .Append(LookEmoji(view)).Append(" *").Append(AlertCardBuilder.SeverityLabel(view.Severity)).Append("* ")
+            .Append(view.ShownId is { } id ? "`" + SlackText.EscapeTruncate(id, 100) + "` " : "")
+            .Append(SlackText.EscapeTruncate(AlertCardBuilder.TitleWithoutId(view.Title, view.ShownId), 300))
+            .Append('\n');
+        var facts = new List<string>();
+        if (view.InspectorScore is { } score)
+        {
+            facts.Add("score " + Number(score));
+        }
+        if (view.Epss is { } epss)
+        {
+            facts.Add("EPSS " + Percent(epss));
+        }
+        facts.Add(view.OpenCount.ToString(CultureInfo.InvariantCulture) + " open");
+        facts.Add(Timing(view));
+        text.Append(string.Join(" · ", facts))
             .Append('\n')
             .Append(SlackText.EscapeTruncate(view.StateLabel, 300))
             .Append(" · id `").Append(SlackText.EscapeTruncate(view.GroupId, 64)).Append('`');
@@ -74,16 +86,41 @@ internal static class SlackCards
         }
     }
 
-    /// <summary>Inspector titles usually repeat the CVE id ("CVE-2024-29069 - snapd"); the card shows it once.</summary>
-    private static string TitleWithoutId(AlertCardView view)
+    /// <summary>
+    /// Slack's date token: each reader sees the time in their own time zone, "Today"/"Yesterday" where it
+    /// applies; clients that cannot render it show the UTC fallback.
+    /// </summary>
+    public static string Date(DateTimeOffset at) =>
+        $"<!date^{at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}^{{date_short_pretty}} {{time}}|{AlertCardBuilder.Format(at)}>";
+
+    private static string HeaderText(AlertCardView view)
     {
-        if (!view.Title.StartsWith(view.VulnerabilityId, StringComparison.OrdinalIgnoreCase))
+        var prefix = view.Look switch
         {
-            return view.Title;
-        }
-        var rest = view.Title[view.VulnerabilityId.Length..].TrimStart(' ', '-', ':', '–', '—');
-        return rest.Length == 0 ? view.Title : rest;
+            CardLook.Resolved => ":white_check_mark: Fixed ·",
+            CardLook.Suppressed => ":no_bell: Suppressed ·",
+            CardLook.Breached => ":rotating_light: Overdue ·",
+            _ => SeverityEmoji(view.Severity),
+        };
+        var id = view.ShownId ?? view.KindLabel;
+        return $"{prefix} {AlertCardBuilder.SeverityLabel(view.Severity)} {id}: {AlertCardBuilder.TitleWithoutId(view.Title, view.ShownId)}";
     }
+
+    private static string LookEmoji(AlertCardView view) => view.Look switch
+    {
+        CardLook.Resolved => ":white_check_mark:",
+        CardLook.Suppressed => ":no_bell:",
+        CardLook.Breached => ":rotating_light:",
+        _ => SeverityEmoji(view.Severity),
+    };
+
+    /// <summary>When, in the card's state: fixed in, suppressed until, or due with the stage.</summary>
+    private static string Timing(AlertCardView view) => view.Look switch
+    {
+        CardLook.Resolved => view.ResolvedLine ?? "Fixed",
+        CardLook.Suppressed when view.Suppression is { } s => "suppressed until " + Date(s.Until),
+        _ => $"SLA due {Date(view.SlaDueAt)}" + (view.SlaStage is { } stage ? $" ({stage.ToLowerInvariant()})" : ""),
+    };
 
     public static string FallbackText(AlertCardView view) => SlackText.EscapeTruncate(view.FallbackText, SlackLimits.MessageText);
 
@@ -122,18 +159,35 @@ internal static class SlackCards
 
     private static string Summary(AlertCardView view)
     {
-        var text = new StringBuilder()
-            .Append('*').Append(SlackText.EscapeTruncate(view.PriorityLabel, 20)).Append("* · ")
-            .Append(SlackText.EscapeTruncate(view.StateLabel, 500))
-            .Append(" · owner *").Append(SlackText.EscapeTruncate(view.Owner, 200)).Append('*');
+        var text = new StringBuilder();
+        switch (view.Look)
+        {
+            case CardLook.Resolved:
+                text.Append('*').Append(SlackText.EscapeTruncate(view.ResolvedLine ?? "Fixed", 100)).Append('*');
+                if (view.ResolvedAt is { } resolvedAt)
+                {
+                    text.Append(" · verified ").Append(Date(resolvedAt));
+                }
+                break;
+            case CardLook.Suppressed when view.Suppression is { } s:
+                text.Append("*Suppressed* until ").Append(Date(s.Until)).Append(" by ").Append(SlackText.EscapeTruncate(s.By, 100))
+                    .Append(": ").Append(SlackText.EscapeTruncate(s.Reason, 600));
+                break;
+            default:
+                text.Append('*').Append(SlackText.EscapeTruncate(view.PriorityLabel, 20)).Append("* · ")
+                    .Append(SlackText.EscapeTruncate(view.StateLabel, 500));
+                break;
+        }
+        text.Append(" · owner *").Append(SlackText.EscapeTruncate(view.Owner, 200)).Append('*');
         if (!string.IsNullOrEmpty(view.Environment))
         {
             text.Append(" · ").Append(SlackText.EscapeTruncate(view.Environment, 100));
         }
         text.Append('\n')
+            .Append(SlackText.EscapeTruncate(view.KindLabel, 40)).Append(" · ")
             .Append(view.OpenCount.ToString(CultureInfo.InvariantCulture)).Append(" open, ")
             .Append(view.FixedCount.ToString(CultureInfo.InvariantCulture)).Append(" fixed, ")
-            .Append(view.ResourceCount.ToString(CultureInfo.InvariantCulture)).Append(" resource(s) · id `")
+            .Append(view.ResourceCount.ToString(CultureInfo.InvariantCulture)).Append(view.ResourceCount == 1 ? " resource" : " resources").Append(" · id `")
             .Append(SlackText.EscapeTruncate(view.GroupId, 64)).Append('`');
         if (!string.IsNullOrEmpty(view.PatchProgress))
         {
@@ -146,26 +200,106 @@ internal static class SlackCards
         return text.ToString();
     }
 
-    private static List<string> FieldsOf(AlertCardView view, DateTimeOffset now)
+    /// <summary>How bad and when; only what applies to this finding and state (never "n/a").</summary>
+    private static List<string> FieldsOf(AlertCardView view)
     {
-        var fix = view.FixAvailable.Equals("NO", StringComparison.OrdinalIgnoreCase) || view.FixedVersions.Count == 0
-            ? Esc(view.FixAvailable, 20)
-            : $"{Esc(view.FixAvailable, 20)}: {Esc(string.Join(", ", view.FixedVersions.Take(5)), 600)}";
-        var cvss = view.CvssVector is null
-            ? "n/a"
-            : $"{Number(view.CvssBaseScore)} `{Esc(view.CvssVector, 300)}`";
-        return
-        [
-            $"*Inspector score*\n{Number(view.InspectorScore)}",
-            $"*CVSS*\n{cvss}",
-            $"*EPSS*\n{Percent(view.Epss)}",
-            $"*Exploit available*\n{(view.ExploitAvailable ? ":warning: Yes" : "No")}",
-            $"*Fix available*\n{fix}",
-            $"*Owner*\n{Esc(view.Owner, 300)}",
-            $"*SLA due*\n{Sla(view, now)} ({AlertCardBuilder.Format(view.SlaDueAt)})",
-            $"*First seen*\n{AlertCardBuilder.Format(view.FirstSeenAt)}",
-            $"*Packages*\n{(view.Packages.Count == 0 ? "n/a" : Esc(string.Join(", ", view.Packages.Take(5)) + (view.Packages.Count > 5 ? $" +{view.Packages.Count - 5}" : ""), 600))}",
-        ];
+        var fields = new List<string>();
+        if (view.InspectorScore is { } score)
+        {
+            fields.Add($"*Inspector score*\n{Number(score)}");
+        }
+        if (view.CvssVector is { } vector)
+        {
+            fields.Add($"*CVSS*\n{(view.CvssBaseScore is { } b ? Number(b) + " " : "")}`{Esc(vector, 300)}`");
+        }
+        if (view.Epss is { } epss)
+        {
+            fields.Add($"*EPSS*\n{Percent(epss)}");
+        }
+        if (view.ExploitLabel is { } exploit)
+        {
+            fields.Add($"*Exploit available*\n{(view.ExploitAvailable ? ":warning: " : "")}{exploit}");
+        }
+        if (view.FixLabel is { } fix)
+        {
+            fields.Add($"*Fix*\n{fix}");
+        }
+        fields.Add($"*First seen*\n{Date(view.FirstSeenAt)}");
+        switch (view.Look)
+        {
+            case CardLook.Resolved:
+                fields.Add($"*Fixed*\n{Esc(view.ResolvedLine ?? "Yes", 100)}");
+                break;
+            case CardLook.Suppressed when view.Suppression is { } s:
+                fields.Add($"*Suppressed until*\n{Date(s.Until)}");
+                break;
+            default:
+                fields.Add($"*SLA due*\n{Date(view.SlaDueAt)}" + (view.SlaStage is { } stage
+                    ? (view.Look == CardLook.Breached ? $"\n:rotating_light: {stage}" : $"\n{stage}")
+                    : ""));
+                break;
+        }
+        return fields;
+    }
+
+    /// <summary>What is vulnerable: packages and fixed versions, the code location, or the open port and its path.</summary>
+    private static string WhatIsVulnerable(AlertCardView view)
+    {
+        var text = new StringBuilder();
+        if (view.PackageLines.Count > 0)
+        {
+            text.Append(view.PackageLines.Count == 1 && view.MorePackages == 0 ? "*Package*" : "*Packages*");
+            foreach (var p in view.PackageLines)
+            {
+                text.Append("\n• ").Append(Esc(p.Name, 100));
+                if (p.Installed is { } installed)
+                {
+                    text.Append(' ').Append(Esc(installed, 80));
+                }
+                if (p.FixedIn is { } fixedIn)
+                {
+                    text.Append(" → ").Append(Esc(fixedIn, 80));
+                }
+            }
+            if (view.MorePackages > 0)
+            {
+                text.Append("\n+").Append(view.MorePackages.ToString(CultureInfo.InvariantCulture)).Append(" more");
+            }
+        }
+        if (view.Code is { } code)
+        {
+            var parts = new List<string>();
+            if (code.Location is { } location)
+            {
+                parts.Add($"*Code* `{Esc(location, 300)}`");
+            }
+            if (code.Detector is { } detector)
+            {
+                parts.Add($"*Detector* {Esc(detector, 200)}");
+            }
+            if (code.Cwes.Count > 0)
+            {
+                parts.Add("*CWE* " + string.Join(", ", code.Cwes.Select(c => SlackText.Link(c.Url, c.Label) ?? Esc(c.Label, 20))));
+            }
+            text.Append(string.Join('\n', parts));
+        }
+        if (view.Network is { } network)
+        {
+            text.Append("*Open* ").Append(Esc(network.Exposure, 100));
+            if (network.Path.Count > 0)
+            {
+                text.Append("\n*Path* ").Append(string.Join(" → ", network.Path.Select(h => $"{Esc(h.Label, 40)} `{Esc(h.Id, 80)}`")));
+            }
+            if (network.SecurityGroups.Count > 0)
+            {
+                text.Append("\n*Change* security group ").Append(string.Join(", ", network.SecurityGroups.Select(g => $"`{Esc(g, 80)}`")));
+                if (network.NetworkAcls.Count > 0)
+                {
+                    text.Append(" or network ACL ").Append(string.Join(", ", network.NetworkAcls.Select(g => $"`{Esc(g, 80)}`")));
+                }
+            }
+        }
+        return Fit(text.ToString(), SlackLimits.SectionText);
     }
 
     private static string About(AlertCardView view)
@@ -173,41 +307,50 @@ internal static class SlackCards
         var text = new StringBuilder();
         if (!string.IsNullOrWhiteSpace(view.Description))
         {
-            text.Append(SlackText.EscapeTruncate(view.Description, 2000));
+            text.Append(SlackText.EscapeTruncate(view.Description, 1500));
         }
-        if (!string.IsNullOrWhiteSpace(view.Remediation))
+        if (!string.IsNullOrWhiteSpace(view.NextStep) && view.Look is not (CardLook.Resolved or CardLook.Suppressed))
         {
-            text.Append(text.Length > 0 ? "\n" : "").Append("*Remediation:* ").Append(SlackText.EscapeTruncate(view.Remediation, 900));
+            // The card builder cuts the next step, never inside a URL; 1,200 characters fit beside the description.
+            text.Append(text.Length > 0 ? "\n" : "").Append("*Next step:* ").Append(SlackText.Escape(view.NextStep));
         }
         return text.ToString();
     }
 
     private static string ResourceList(AlertCardView view)
     {
-        var text = new StringBuilder("*Affected resources*");
+        var text = new StringBuilder("*Where*");
         foreach (var r in view.Resources.Take(MaxResourceLines))
         {
-            var tags = r.Tags.Count == 0 ? "" : " · " + string.Join(", ", r.Tags.Take(5).Select(t => $"{Esc(t.Key, 40)}={Esc(t.Value, 60)}"));
-            text.Append("\n• `").Append(Esc(r.Type, 40)).Append("` ").Append(Esc(r.Id, 120))
-                .Append(" · ").Append(Esc(r.Region, 30)).Append(" · ").Append(Esc(r.Account, 30))
-                .Append(" · ").Append(Esc(r.Status, 20)).Append(tags);
+            var tags = r.Tags.Where(t => t.Key != "Name").Take(5).ToArray();
+            var tagText = tags.Length == 0 ? "" : " · " + string.Join(", ", tags.Select(t => $"{Esc(t.Key, 40)}={Esc(t.Value, 60)}"));
+            text.Append("\n• ");
+            if (r.Name is { } name)
+            {
+                text.Append('*').Append(Esc(name, 120)).Append("* ");
+            }
+            text.Append('`').Append(Esc(r.Id, 120)).Append("` · ").Append(Esc(r.TypeLabel, 40))
+                .Append(" · ").Append(Esc(r.Account, 80)).Append(" · ").Append(Esc(r.Region, 30))
+                .Append(" · ").Append(Esc(r.StatusLabel, 20)).Append(tagText);
         }
         var more = view.MoreResources + Math.Max(0, view.Resources.Count - MaxResourceLines);
         if (more > 0)
         {
             text.Append("\n+").Append(more.ToString(CultureInfo.InvariantCulture)).Append(" more");
         }
-        // Ten lines of at most ~280 chars each stay below the section limit; the cut is a last resort.
+        // Ten lines of at most ~450 chars each stay below the section limit; the cut is a last resort.
         return Fit(text.ToString(), SlackLimits.SectionText);
     }
 
     private static string Links(AlertCardView view)
     {
         var links = new[]
-        {
-            SlackText.Link(view.InspectorConsoleUrl, "Inspector console"),
-            SlackText.Link(view.VulnerabilityUrl, SlackText.Truncate(view.VulnerabilityId, 100)),
-        }.Where(l => l is not null);
+            {
+                SlackText.Link(view.InspectorConsoleUrl, "Inspector console"),
+                SlackText.Link(view.VulnerabilityUrl, SlackText.Truncate(view.ShownId ?? "Advisory", 100)),
+            }
+            .Concat(view.Links.Select(l => SlackText.Link(l.Url, SlackText.Truncate(l.Label, 100))))
+            .Where(l => l is not null);
         return Fit(string.Join(" · ", links), SlackLimits.SectionText);
     }
 
@@ -298,13 +441,9 @@ internal static class SlackCards
         _ => action.ToString(),
     };
 
-    private static string Sla(AlertCardView view, DateTimeOffset now) =>
-        view.SlaBreached ? $":rotating_light: overdue {AlertCardBuilder.Relative(view.SlaDueAt, now)}" : AlertCardBuilder.Relative(view.SlaDueAt, now);
+    private static string Number(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
 
-    private static string Number(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) : "n/a";
-
-    private static string Percent(double? probability) =>
-        probability is { } p ? (p * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%" : "n/a";
+    private static string Percent(double probability) => (probability * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
 
     private static string Esc(string? text, int max) => SlackText.EscapeTruncate(text, max);
 

@@ -73,45 +73,66 @@ internal static class AlertCardRenderer
         ["version"] = "1.5",
         ["fallbackText"] = TeamsText.Cut(title + ": " + text, 300),
         ["body"] = new JsonArray(
-            Text(TeamsText.Escape(title), weight: "Bolder", color: isError ? "Attention" : null),
-            Text(TeamsText.Escape(TeamsText.Cut(text, 2000)))),
+            Plain(TeamsText.Cut(title, 200), bold: true, color: isError ? "Attention" : null),
+            Plain(TeamsText.Cut(text, 2000))),
     };
 
+    // Text from a finding or a person (titles, package names, descriptions, tags, display names, reasons)
+    // only ever goes into RichTextBlock TextRuns. Adaptive Cards render markdown in TextBlock and in
+    // FactSet titles and values (the "Text features" subset: **bold**, _italic_, "- " and "1. " lists,
+    // [links](url)); a TextRun's text is never markdown. So nothing needs escaping: no backslashes and no
+    // HTML entities, which Teams' iOS/Android markdown parser shows literally ("\_", "&amp;amp;"), and the
+    // same characters appear on web, desktop and mobile. TextBlocks carry only the bot's own words, without
+    // markdown, and the {{DATE()}}/{{TIME()}} functions that show each reader their own time zone.
     private static JsonObject Render(AlertCardView view, CardViewer viewer, (int Resources, int History, int Description) level)
     {
         var body = new JsonArray();
         body.Add(new JsonObject
         {
             ["type"] = "Container",
-            ["style"] = view.Severity >= Severity.High ? "attention" : view.Severity == Severity.Medium ? "warning" : "emphasis",
+            ["style"] = HeaderStyle(view),
             ["bleed"] = true,
             ["items"] = new JsonArray(
-                Text($"{SeverityIcon(view.Severity)} {AlertCardBuilder.SeverityLabel(view.Severity)} · {view.PriorityLabel} · {TeamsText.Escape(view.VulnerabilityId)}", weight: "Bolder"),
-                Text(TeamsText.Escape(TeamsText.Cut(view.Title, 200)), size: "Medium", weight: "Bolder")),
+                Text(HeaderLine(view), weight: "Bolder"),
+                Plain(TeamsText.Cut(view.ShownId is { } id ? $"{id}: {AlertCardBuilder.TitleWithoutId(view.Title, id)}" : view.Title, 250), bold: true, size: "Medium")),
         });
         if (viewer.Notice is { Length: > 0 } notice)
         {
-            body.Add(Text(TeamsText.Escape(TeamsText.Cut(notice, 500)), color: viewer.NoticeIsError ? "Attention" : "Good", weight: "Bolder"));
+            body.Add(Plain(TeamsText.Cut(notice, 500), bold: true, color: viewer.NoticeIsError ? "Attention" : "Good"));
         }
-        body.Add(Text("**State:** " + TeamsText.Escape(view.StateLabel), color: view.SlaBreached ? "Attention" : null));
+        AddState(body, view);
         if (view.ApprovalSummary is { Length: > 0 } approving)
         {
-            body.Add(Text("**Approving runs:** " + TeamsText.Escape(TeamsText.Cut(approving, 1500)), color: "Warning"));
+            body.Add(Row("Approving runs", TeamsText.Cut(approving, 1500), color: "Warning"));
         }
-        body.Add(new JsonObject { ["type"] = "FactSet", ["facts"] = Facts(view) });
+        AddHowBad(body, view);
+        AddWhat(body, view);
 
         if (level.Description > 0 && view.Description is { Length: > 0 } description)
         {
-            body.Add(Text(TeamsText.Escape(TeamsText.Cut(description, level.Description)), subtle: true, maxLines: 6));
+            body.Add(Plain(TeamsText.Cut(description, level.Description), subtle: true));
+        }
+        if (level.Description > 0 && view.NextStep is { Length: > 0 } next && view.Look is not (CardLook.Resolved or CardLook.Suppressed))
+        {
+            body.Add(Row("Next step", next));
+        }
+        else if (view.PatchUnavailableReason is { Length: > 0 } reason && view.Look is not (CardLook.Resolved or CardLook.Suppressed))
+        {
+            body.Add(Plain(reason, subtle: true));
         }
 
-        body.Add(Text($"**Affected resources ({view.ResourceCount})**", separator: true));
+        body.Add(Text($"Where ({view.ResourceCount})", weight: "Bolder", separator: true));
         var shown = view.Resources.Take(level.Resources).ToArray();
         foreach (var r in shown)
         {
-            var tags = r.Tags.Count == 0 ? "" : "\n" + string.Join(", ", r.Tags.Select(t => $"{TeamsText.Escape(t.Key)}={TeamsText.Escape(t.Value)}"));
-            body.Add(Text($"{TeamsText.Escape(r.Id)}\n{TeamsText.Escape(ShortType(r.Type))} · {TeamsText.Escape(r.Region)} · {TeamsText.Escape(r.Account)} · {TeamsText.Escape(r.Status)}{tags}",
-                spacing: "Small"));
+            body.Add(Plain(r.Name ?? r.Id, bold: true, spacing: "Small"));
+            var line = string.Join(" · ", new[] { r.Name is null ? null : r.Id, r.TypeLabel, r.Account, r.Region, r.StatusLabel }.Where(p => p is not null));
+            body.Add(Plain(line, subtle: true, spacing: "None"));
+            var tags = r.Tags.Where(t => t.Key != "Name").ToArray();
+            if (tags.Length > 0)
+            {
+                body.Add(Plain(string.Join(", ", tags.Select(t => $"{t.Key}={t.Value}")), subtle: true, spacing: "None"));
+            }
         }
         var more = view.ResourceCount - shown.Length;
         if (more > 0)
@@ -119,30 +140,16 @@ internal static class AlertCardRenderer
             body.Add(Text($"+{more} more", subtle: true, spacing: "Small"));
         }
 
-        if (view.PatchUnavailableReason is { Length: > 0 } reason)
-        {
-            body.Add(Text(TeamsText.Escape(reason), subtle: true));
-        }
-        else if (view.Remediation is { Length: > 0 } remediation && level.Description > 0)
-        {
-            body.Add(Text("**Fix:** " + TeamsText.Escape(remediation), subtle: true));
-        }
-
         if (level.History > 0 && view.StateLines.Count > 0)
         {
-            body.Add(Text("**History**", separator: true));
+            body.Add(Text("History", weight: "Bolder", separator: true));
             foreach (var line in view.StateLines.TakeLast(level.History))
             {
-                body.Add(Text(TeamsText.Escape(line), subtle: true, spacing: "None"));
+                body.Add(Plain(line, subtle: true, spacing: "None"));
             }
         }
 
-        var links = new JsonArray(OpenUrl("Inspector console", view.InspectorConsoleUrl));
-        if (view.VulnerabilityUrl is { } vulnerabilityUrl)
-        {
-            links.Add(OpenUrl(view.VulnerabilityId.StartsWith("CVE-", StringComparison.OrdinalIgnoreCase) ? "NVD" : "Advisory", vulnerabilityUrl));
-        }
-        body.Add(new JsonObject { ["type"] = "ActionSet", ["actions"] = links });
+        body.Add(new JsonObject { ["type"] = "ActionSet", ["actions"] = Links(view) });
 
         var card = new JsonObject
         {
@@ -172,58 +179,210 @@ internal static class AlertCardRenderer
         return card;
     }
 
-    private static JsonArray Facts(AlertCardView view)
+    /// <summary>Resolved is green, suppressed plain, overdue red, in progress blue; an open card takes its severity's colour.</summary>
+    private static string HeaderStyle(AlertCardView view) => view.Look switch
     {
-        var facts = new JsonArray();
-        void Add(string title, string? value)
+        CardLook.Resolved => "good",
+        CardLook.Suppressed => "default",
+        CardLook.Breached => "attention",
+        CardLook.InProgress => "accent",
+        _ => view.Severity >= Severity.High ? "attention" : view.Severity == Severity.Medium ? "warning" : "emphasis",
+    };
+
+    private static string HeaderLine(AlertCardView view)
+    {
+        var severity = AlertCardBuilder.SeverityLabel(view.Severity);
+        return view.Look switch
         {
-            if (!string.IsNullOrEmpty(value))
-            {
-                facts.Add(new JsonObject { ["title"] = title, ["value"] = value });
-            }
+            CardLook.Resolved => $"✅ Fixed · {severity} · {view.KindLabel}",
+            CardLook.Suppressed => $"🔕 Suppressed · {severity} · {view.KindLabel}",
+            CardLook.Breached => $"🚨 Overdue · {severity} · {view.PriorityLabel}",
+            _ => $"{SeverityIcon(view.Severity)} {severity} · {view.PriorityLabel} · {view.KindLabel}",
+        };
+    }
+
+    /// <summary>The state and the time that matters in it: fixed in, suppressed until, overdue by, or due.</summary>
+    private static void AddState(JsonArray body, AlertCardView view)
+    {
+        switch (view.Look)
+        {
+            case CardLook.Resolved:
+                body.Add(Text(view.ResolvedLine ?? "Fixed", weight: "Bolder", color: "Good"));
+                if (view.ResolvedAt is { } resolvedAt)
+                {
+                    body.Add(Text("Verified by Inspector " + When(resolvedAt), subtle: true, spacing: "None"));
+                }
+                break;
+            case CardLook.Suppressed when view.Suppression is { } s:
+                body.Add(Text("Suppressed until " + When(s.Until), weight: "Bolder"));
+                body.Add(RichText(Run("By ", subtle: true), Run(s.By, bold: true), Run(": ", subtle: true), Run(TeamsText.Cut(s.Reason, 500))));
+                break;
+            default:
+                body.Add(Row("State", view.StateLabel, color: view.Look == CardLook.Breached ? "Attention" : null));
+                var stage = view.SlaStage is { } words ? " · " + words : "";
+                body.Add(Text("SLA due " + When(view.SlaDueAt) + stage,
+                    color: view.Look == CardLook.Breached ? "Attention" : null, weight: view.Look == CardLook.Breached ? "Bolder" : null, spacing: "None"));
+                break;
         }
-        Add("Owner", TeamsText.Escape(view.Owner) + (view.Environment is { } env ? $" ({TeamsText.Escape(env)})" : ""));
-        Add("Inspector score", view.InspectorScore?.ToString("0.0", CultureInfo.InvariantCulture));
-        Add("CVSS", view.CvssBaseScore is { } cvss
-            ? cvss.ToString("0.0", CultureInfo.InvariantCulture) + (view.CvssVector is { } v ? " " + TeamsText.Escape(v) : "")
-            : view.CvssVector is { } vector ? TeamsText.Escape(vector) : null);
-        Add("EPSS", view.Epss?.ToString("0.00%", CultureInfo.InvariantCulture));
-        Add("Exploit available", view.ExploitAvailable ? "Yes" : "No");
-        Add("Fix available", TeamsText.Escape(view.FixAvailable)
-            + (view.FixedVersions.Count > 0 ? " → " + TeamsText.Escape(string.Join(", ", view.FixedVersions.Take(5))) : ""));
-        Add("Packages", view.Packages.Count == 0 ? null
-            : TeamsText.Escape(string.Join(", ", view.Packages.Take(5))) + (view.Packages.Count > 5 ? $" +{view.Packages.Count - 5} more" : ""));
-        Add("Open / fixed", $"{view.OpenCount} / {view.FixedCount}");
-        Add("First seen", AlertCardBuilder.Format(view.FirstSeenAt));
-        Add("SLA due", AlertCardBuilder.Format(view.SlaDueAt) + (view.SlaBreached ? " (breached)" : ""));
         if (view.PatchProgress is { } progress)
         {
-            Add(view.RunNoun.Length > 0 ? string.Concat(view.RunNoun[..1].ToUpperInvariant(), view.RunNoun.AsSpan(1)) : "Patch", TeamsText.Escape(progress));
+            body.Add(Row(view.RunNoun.Length > 0 ? string.Concat(view.RunNoun[..1].ToUpperInvariant(), view.RunNoun.AsSpan(1)) : "Patch", progress));
         }
-        return facts;
     }
+
+    /// <summary>How bad: only the figures this finding has (never "n/a").</summary>
+    private static void AddHowBad(JsonArray body, AlertCardView view)
+    {
+        var parts = new List<string>();
+        if (view.InspectorScore is { } score)
+        {
+            parts.Add("Score " + score.ToString("0.0", CultureInfo.InvariantCulture));
+        }
+        if (view.Epss is { } epss)
+        {
+            parts.Add("EPSS " + epss.ToString("0.##%", CultureInfo.InvariantCulture));
+        }
+        if (view.ExploitLabel is { } exploit)
+        {
+            parts.Add(view.ExploitAvailable ? "⚠️ Exploit available" : "No known exploit");
+        }
+        if (view.FixLabel is { } fix)
+        {
+            parts.Add(fix);
+        }
+        if (parts.Count > 0)
+        {
+            body.Add(Text(string.Join(" · ", parts), separator: true));
+        }
+        if (view.CvssVector is { } vector)
+        {
+            body.Add(Plain("CVSS " + (view.CvssBaseScore is { } b ? b.ToString("0.0", CultureInfo.InvariantCulture) + " " : "") + vector, subtle: true, spacing: "None"));
+        }
+        body.Add(Text("First seen " + When(view.FirstSeenAt) + $" · {view.OpenCount} open, {view.FixedCount} fixed", spacing: "None"));
+        body.Add(Row("Owner", view.Owner + (view.Environment is { } env ? $" ({env})" : "")));
+    }
+
+    /// <summary>What is vulnerable: package → fixed version, file:line and detector, or port and network path.</summary>
+    private static void AddWhat(JsonArray body, AlertCardView view)
+    {
+        foreach (var p in view.PackageLines)
+        {
+            body.Add(RichText(
+                Run(p.Name, bold: true),
+                Run(p.Installed is { } installed ? " " + installed : ""),
+                Run(p.FixedIn is { } fixedIn ? " → " + fixedIn : " (no fixed version yet)", color: p.FixedIn is null ? null : "Good")));
+        }
+        if (view.MorePackages > 0)
+        {
+            body.Add(Text($"+{view.MorePackages} more packages", subtle: true, spacing: "None"));
+        }
+        if (view.Code is { } code)
+        {
+            if (code.Location is { } location)
+            {
+                body.Add(Row("Code", location, monospace: true));
+            }
+            if (code.Detector is { } detector)
+            {
+                body.Add(Row("Detector", detector));
+            }
+        }
+        if (view.Network is { } network)
+        {
+            body.Add(Row("Open", network.Exposure));
+            if (network.Path.Count > 0)
+            {
+                body.Add(Row("Path", string.Join(" → ", network.Path.Select(h => $"{h.Label} {h.Id}"))));
+            }
+            if (network.SecurityGroups.Count > 0)
+            {
+                body.Add(Row("Change", "security group " + string.Join(", ", network.SecurityGroups)
+                    + (network.NetworkAcls.Count > 0 ? " or network ACL " + string.Join(", ", network.NetworkAcls) : ""), bold: true));
+            }
+        }
+    }
+
+    /// <summary>Adaptive Card date functions: each reader's client shows the date and time in their own zone.</summary>
+    private static string When(DateTimeOffset at)
+    {
+        var iso = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        return $"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}";
+    }
+
+    private static JsonArray Links(AlertCardView view)
+    {
+        var links = new List<(string Title, string Url)> { ("Console", view.InspectorConsoleUrl) };
+        if (view.VulnerabilityUrl is { } vulnerabilityUrl)
+        {
+            links.Add((view.VulnerabilityId.StartsWith("CVE-", StringComparison.OrdinalIgnoreCase) ? "NVD" : "Advisory", vulnerabilityUrl));
+        }
+        links.AddRange(view.Code?.Cwes.Select(c => (c.Label, c.Url)) ?? []);
+        links.AddRange(view.Links.Select(l => ("Docs: " + TeamsText.Cut(l.Label, 40), l.Url)));
+        var actions = new JsonArray();
+        foreach (var (link, i) in links.Select((l, i) => (l, i)))
+        {
+            var open = OpenUrl(link.Title, link.Url);
+            if (i >= MaxPrimaryActions)
+            {
+                open["mode"] = "secondary";
+            }
+            actions.Add(open);
+        }
+        return actions;
+    }
+
+    /// <summary>
+    /// At most three buttons in a row fit a 360 px phone with short labels; the rest go to the "…"
+    /// overflow menu (<c>mode: secondary</c>, Adaptive Cards 1.5). Approvals and triage come first.
+    /// </summary>
+    public const int MaxPrimaryActions = 3;
 
     private static JsonArray Actions(AlertCardView view, CardViewer viewer)
     {
         var actions = new JsonArray();
+        var primary = 0;
         foreach (var action in view.Actions.Where(viewer.Allowed.Contains))
         {
-            actions.Add(action switch
+            JsonObject? item = action switch
             {
-                CardAction.Acknowledge => Execute("Acknowledge", action, view.GroupId, style: "positive"),
+                CardAction.Acknowledge => Execute(Label(action), action, view.GroupId, style: "positive"),
                 CardAction.Assign => AssignForm(view, viewer),
                 CardAction.Suppress => SuppressForm(view, viewer),
-                CardAction.Unsuppress => Execute("Unsuppress", action, view.GroupId),
-                CardAction.RequestPatch => Execute("Request patch", action, view.GroupId),
-                CardAction.ApprovePatch => Confirming(Execute(view.RunNoun == "isolation" ? "Approve isolation" : "Approve patch", action, view.GroupId, "positive", viewer.PatchRequestId)),
-                CardAction.RejectPatch => Execute(view.RunNoun == "isolation" ? "Reject isolation" : "Reject patch", action, view.GroupId, "destructive", viewer.PatchRequestId),
-                CardAction.RequestIsolation => Confirming(Execute("Request isolation", action, view.GroupId, "destructive")),
-                CardAction.Release => Confirming(Execute("Release isolation", action, view.GroupId, "destructive")),
+                CardAction.Unsuppress => Execute(Label(action), action, view.GroupId),
+                CardAction.RequestPatch => Execute(Label(action), action, view.GroupId),
+                CardAction.ApprovePatch => Confirming(Execute(Label(action), action, view.GroupId, "positive", viewer.PatchRequestId)),
+                CardAction.RejectPatch => Execute(Label(action), action, view.GroupId, "destructive", viewer.PatchRequestId),
+                CardAction.RequestIsolation => Confirming(Execute(Label(action), action, view.GroupId, "destructive")),
+                CardAction.Release => Confirming(Execute(Label(action), action, view.GroupId, "destructive")),
                 _ => null,
-            });
+            };
+            if (item is null)
+            {
+                continue;
+            }
+            if (++primary > MaxPrimaryActions)
+            {
+                item["mode"] = "secondary";
+            }
+            actions.Add(item);
         }
         return actions;
     }
+
+    /// <summary>Button labels short enough for three in a row at 360 px.</summary>
+    public static string Label(CardAction action) => action switch
+    {
+        CardAction.Acknowledge => "Ack",
+        CardAction.Assign => "Assign",
+        CardAction.Suppress => "Suppress",
+        CardAction.Unsuppress => "Unsuppress",
+        CardAction.RequestPatch => "Patch",
+        CardAction.ApprovePatch => "Approve",
+        CardAction.RejectPatch => "Reject",
+        CardAction.RequestIsolation => "Isolate",
+        CardAction.Release => "Release",
+        _ => action.ToString(),
+    };
 
     private static JsonObject AssignForm(AlertCardView view, CardViewer viewer)
     {
@@ -247,7 +406,7 @@ internal static class AlertCardRenderer
                 ["maxLength"] = 200,
                 ["errorMessage"] = "Say who to assign.",
             };
-        return ShowCard("Assign…", new JsonArray(input), Execute("Assign", CardAction.Assign, view.GroupId, style: "positive"));
+        return ShowCard(Label(CardAction.Assign), new JsonArray(input), Execute("Assign", CardAction.Assign, view.GroupId, style: "positive"));
     }
 
     private static JsonObject SuppressForm(AlertCardView view, CardViewer viewer)
@@ -287,7 +446,7 @@ internal static class AlertCardRenderer
                 ["choices"] = new JsonArray([.. SuppressDays.Select(d => (JsonNode)new JsonObject { ["title"] = $"{d} days", ["value"] = d.ToString(CultureInfo.InvariantCulture) })]),
             },
             date);
-        return ShowCard("Suppress…", inputs, Execute("Suppress", CardAction.Suppress, view.GroupId, style: "destructive"));
+        return ShowCard(Label(CardAction.Suppress), inputs, Execute("Suppress", CardAction.Suppress, view.GroupId, style: "destructive"));
     }
 
     private static JsonObject ShowCard(string title, JsonArray inputs, JsonObject submit) => new()
@@ -380,6 +539,47 @@ internal static class AlertCardRenderer
         ["url"] = url,
     };
 
+    /// <summary>Finding or person text, shown literally (a TextRun is never markdown).</summary>
+    private static JsonObject Plain(string text, bool bold = false, string? size = null, string? color = null,
+        bool subtle = false, string? spacing = null) =>
+        WithSpacing(RichText(Run(text, bold, color, subtle, size)), spacing);
+
+    /// <summary>"Title: value" with a bold title and the value shown literally.</summary>
+    private static JsonObject Row(string title, string value, string? color = null, bool bold = false, bool monospace = false)
+    {
+        var run = Run(value, bold, color);
+        if (monospace)
+        {
+            run["fontType"] = "Monospace";
+        }
+        return WithSpacing(RichText(Run(title + ": ", bold: true), run), "Small");
+    }
+
+    private static JsonObject RichText(params JsonObject[] runs) => new()
+    {
+        ["type"] = "RichTextBlock",
+        ["inlines"] = new JsonArray([.. runs.Where(r => r["text"]!.GetValue<string>().Length > 0)]),
+    };
+
+    private static JsonObject Run(string text, bool bold = false, string? color = null, bool subtle = false, string? size = null)
+    {
+        var run = new JsonObject { ["type"] = "TextRun", ["text"] = TeamsText.Literal(text) };
+        if (bold) run["weight"] = "Bolder";
+        if (color is not null) run["color"] = color;
+        if (subtle) run["isSubtle"] = true;
+        if (size is not null) run["size"] = size;
+        return run;
+    }
+
+    private static JsonObject WithSpacing(JsonObject element, string? spacing)
+    {
+        if (spacing is not null)
+        {
+            element["spacing"] = spacing;
+        }
+        return element;
+    }
+
     private static JsonObject Text(string text, string? weight = null, string? size = null, string? color = null,
         bool subtle = false, bool separator = false, string? spacing = null, int? maxLines = null)
     {
@@ -400,15 +600,6 @@ internal static class AlertCardRenderer
         Severity.High => "🟠",
         Severity.Medium => "🟡",
         _ => "⚪",
-    };
-
-    private static string ShortType(string type) => type switch
-    {
-        "AWS_EC2_INSTANCE" => "EC2",
-        "AWS_ECR_CONTAINER_IMAGE" => "ECR image",
-        "AWS_ECR_REPOSITORY" => "ECR repo",
-        "AWS_LAMBDA_FUNCTION" => "Lambda",
-        _ => type,
     };
 }
 

@@ -61,6 +61,27 @@ internal static class TeamsText
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Text for a TextRun, which Adaptive Cards never read as markdown: shown as written, so it needs no
+    /// escaping (escapes would show). Only control characters other than line breaks are dropped.
+    /// </summary>
+    public static string Literal(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "";
+        }
+        var sb = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c == '\n' || !char.IsControl(c))
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Plain text cut to <paramref name="max"/> characters, for fields Teams limits.</summary>
     public static string Cut(string? text, int max) =>
         text is null ? "" : text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");

@@ -128,10 +128,10 @@ public sealed class PlaygroundTests : IAsyncLifetime
         await ShotAsync("proactive-cards-in-channel");
 
         // 2. Acknowledge: the same card changes in place.
-        await snapd.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
+        await snapd.GetByRole(AriaRole.Button, new() { Name = "Ack" }).ClickAsync();
         await snapd.GetByText("Acknowledged by Alex Wilber").First.WaitForAsync();
         Assert.Equal(1, await snapd.CountAsync());
-        Assert.Equal(0, await snapd.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).CountAsync());
+        Assert.Equal(0, await snapd.GetByRole(AriaRole.Button, new() { Name = "Ack" }).CountAsync());
         Assert.Equal("Alex Wilber", (await GroupAsync("CVE-2024-29069")).Workflow.AcknowledgedBy?.DisplayName);
         await ShotAsync("acknowledged-in-place");
 
@@ -139,7 +139,7 @@ public sealed class PlaygroundTests : IAsyncLifetime
         await _page.GetByText("Personal Chat", new() { Exact = true }).ClickAsync();
         await SayAsync("vulns security");
         var flask = Card("CVE-2023-30861");
-        await flask.GetByRole(AriaRole.Button, new() { Name = "Suppress…" }).ClickAsync();
+        await flask.GetByRole(AriaRole.Button, new() { Name = "Suppress" }).ClickAsync();
         await flask.GetByRole(AriaRole.Button, new() { Name = "Suppress", Exact = true }).ClickAsync();
         await flask.GetByText("A reason is required.").WaitForAsync();
         Assert.Null((await GroupAsync("CVE-2023-30861")).Workflow.Suppression);

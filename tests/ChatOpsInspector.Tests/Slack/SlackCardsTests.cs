@@ -38,7 +38,9 @@ public class SlackCardsTests
         foreach (var expected in new[]
         {
             "*Inspector score*\n9.8", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "*EPSS*\n42%", "*Exploit available*\n:warning: Yes",
-            "YES: 0:2.63+22.04ubuntu0.1", "*Owner*\npayments", "in 21 h 0 min (2026-11-28 09:00 UTC)", "i-00000000000000001",
+            "*Fix*\nFix available", "snapd → 0:2.63+22.04ubuntu0.1", "owner *payments*",
+            // Slack's date token (api.slack.com formatting: <!date^unix^{date_short_pretty} {time}|fallback>): each reader's own zone.
+            "*SLA due*\n<!date^1795856400^{date_short_pretty} {time}|2026-11-28 09:00 UTC>\nOn track", "i-00000000000000001",
             "<https://eu-central-1.console.aws.amazon.com/inspector/v2/home?region=eu-central-1#/findings/all|Inspector console>",
             "<https://nvd.nist.gov/vuln/detail/CVE-2024-29069|CVE-2024-29069>",
         })
@@ -142,6 +144,17 @@ public class SlackCardsTests
             Packages = Enumerable.Repeat(huge, 50).ToArray(),
             Description = huge,
             Remediation = huge,
+            NextStep = huge,
+            ShownId = huge,
+            KindLabel = huge,
+            ExploitLabel = huge,
+            FixLabel = huge,
+            PackageLines = Enumerable.Repeat(new PackageLine(huge, huge, huge), 50).ToArray(),
+            MorePackages = int.MaxValue,
+            Code = new CodeView(huge, huge, Enumerable.Repeat(new CardLink(huge, "https://cwe.mitre.org/" + huge), 10).ToArray()),
+            Network = new NetworkView(huge, Enumerable.Repeat(new NetworkHop(huge, huge), 30).ToArray(), Enumerable.Repeat(huge, 30).ToArray(), [huge]),
+            Links = Enumerable.Repeat(new CardLink(huge, "https://example.com/" + huge), 10).ToArray(),
+            SlaStage = huge,
             Environment = huge,
             FirstSeenAt = Now,
             SlaDueAt = Now,

@@ -231,7 +231,8 @@ public class SlackCommandTests(SlackApp slack)
         Assert.Contains("On it", Text(immediate), StringComparison.Ordinal);
         var reply = Text(await slack.Slack.ResponseAsync(responseUrl));
         Assert.Contains(payments, reply, StringComparison.Ordinal);
-        Assert.Contains("UNMANAGED_EC2_INSTANCE", reply, StringComparison.Ordinal);
+        Assert.Contains("Not managed by SSM", reply, StringComparison.Ordinal);
+        Assert.DoesNotContain("UNMANAGED_EC2_INSTANCE", reply, StringComparison.Ordinal);
         Assert.DoesNotContain(shop, reply, StringComparison.Ordinal);
         var request = JsonNode.Parse(slack.Aws.Server.Requests.Last(r => r.Path == "/coverage/list").Body)!;
         Assert.Equal("INACTIVE", request["filterCriteria"]!["scanStatusCode"]![0]!["value"]!.GetValue<string>());

@@ -21,7 +21,7 @@ public class SlackPublishingTests(SlackApp slack)
 
         // Another instance with the same CVE joins the group: the same message is edited, not a new one posted.
         await slack.IngestAsync(cve, app: "unrouted-app");
-        var update = await slack.UpdateContainingAsync(groupId, "2 resource(s)");
+        var update = await slack.UpdateContainingAsync(groupId, "2 resources");
         Assert.Equal(card.MessageId, update["ts"]!.GetValue<string>());
         Assert.Equal(SlackApp.DefaultChannel, update["channel"]!.GetValue<string>());
         Assert.Single(slack.Slack.Calls("chat.postMessage"), c => c.ToJsonString().Contains(cve, StringComparison.Ordinal));

@@ -52,7 +52,7 @@ public sealed class TeamsAlertFlowTests(RedisServer redis) : IAsyncLifetime, ICl
         Assert.Equal($"/v3/conversations/{card.ThreadId}/activities/{card.MessageId}", Uri.UnescapeDataString(put.Path));
         var updated = JsonNode.Parse(put.Body)!["attachments"]![0]!["content"];
         Schemas.AssertValidCard(updated);
-        Assert.Contains("Affected resources (2)", updated!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("Where (2)", updated!.ToJsonString(), StringComparison.Ordinal);
         Assert.Single(ConversationsCreated);
         Assert.Single(_bf.Login.To("/oauth2/token"));  // the bot token is cached between calls
     }
