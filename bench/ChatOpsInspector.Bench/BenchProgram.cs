@@ -17,6 +17,7 @@ internal static class BenchProgram
           interactions   signed Slack block_actions (acknowledge) and /vulns commands, 200 users
           faults         Redis outage, flaky Slack, bot SIGKILL, two bot instances
           hostile        bad inputs: statuses, nothing stored, service stays up
+          scale          1,000,000 findings (--count N) into a 3-shard cluster and a single Redis
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
           all            every scenario above but micro
         options: --count N  --concurrency N  --seconds N (time cap)  --quick (smaller counts)
@@ -52,6 +53,7 @@ internal static class BenchProgram
                 "interactions" => await InteractionsScenario.RunAsync(options),
                 "faults" => await FaultsScenario.RunAsync(options),
                 "hostile" => await HostileScenario.RunAsync(options),
+                "scale" => await ScaleScenario.RunAsync(options),
                 "micro" => Micro.MicroBenchmarks.Run(options),
                 _ => null,
             };
