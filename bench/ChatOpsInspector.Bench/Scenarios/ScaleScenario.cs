@@ -19,7 +19,7 @@ namespace ChatOpsInspector.Bench.Scenarios;
 internal static class ScaleScenario
 {
     private const string BigCve = "CVE-2026-50000";
-    private const int Samples = 60;
+    private const int Samples = 20;
 
     public static async Task<Report> RunAsync(BenchOptions options)
     {
@@ -69,13 +69,13 @@ internal static class ScaleScenario
         var ingest = await Load.RunAsync(workload.Count, concurrency, cap, i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(workload.Spec(i))));
         var accepted = ingest.Count(202);
         var rate = accepted / ingest.Elapsed.TotalSeconds;
-        report.Add($"[{name}] findings accepted", $"{accepted:#,0} of {workload.Count:#,0} ({ingest.StatusText})");
-        report.Check($"[{name}] ingest rate (findings/s)", Math.Round(rate), name == "single" ? "≥ 5,000" : "", name != "single" || rate >= 5000);
+        Add(report, $"[{name}] findings accepted", $"{accepted:#,0} of {workload.Count:#,0} ({ingest.StatusText})");
+        Check(report, $"[{name}] ingest rate (findings/s)", Math.Round(rate), name == "single" ? "≥ 5,000" : "", name != "single" || rate >= 5000);
         var servers = await masters();
         var memory = await UsedMemoryAsync(servers) - memory0;
-        report.Add($"[{name}] Redis memory per finding (B, INFO used_memory)", Math.Round((double)memory / Math.Max(1, accepted)));
+        Add(report, $"[{name}] Redis memory per finding (B, INFO used_memory)", Math.Round((double)memory / Math.Max(1, accepted)));
         var keys = await Task.WhenAll(servers.Select(s => s.DatabaseSizeAsync()));
-        report.Add($"[{name}] keys per shard", string.Join(" / ", keys.Select(k => k.ToString("#,0", CultureInfo.InvariantCulture))));
+        Add(report, $"[{name}] keys per shard", string.Join(" / ", keys.Select(k => k.ToString("#,0", CultureInfo.InvariantCulture))));
 
         Console.WriteLine($"  [{name}] chat reads ({DateTimeOffset.UtcNow:HH:mm:ss})");
         var owner = Events.Apps[0];
@@ -91,22 +91,23 @@ internal static class ScaleScenario
         {
             var (sorted, fallbacks, statuses) = await TimeCommandAsync(http, bot.BaseUrl, rig, text, name);
             double Q(double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
-            report.Check($"[{name}] {label} p99 (ms)", Math.Round(Q(0.99), 1), "< 200", Q(0.99) < 200);
-            report.Add($"[{name}]   p50 / max (ms), answers past the 2 s budget, statuses",
+            Check(report, $"[{name}] {label} p99 (ms)", Math.Round(Q(0.99), 1), "< 200", Q(0.99) < 200);
+            Add(report, $"[{name}]   p50 / max (ms), answers past the 2 s budget, statuses",
                 $"{Q(0.5):0.0} / {sorted[^1]:0.0}, {fallbacks}, {statuses}");
         }
         var rss = bot.WorkingSetBytes();
-        report.Check($"[{name}] bot working set (MB)", Math.Round(rss / 1048576.0), "< 300", rss < 300L * 1048576);
+        Check(report, $"[{name}] bot working set (MB)", Math.Round(rss / 1048576.0), "< 300", rss < 300L * 1048576);
 
         // The bot's own store code, from the harness: a planning pass and the biggest group's card.
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(connection);
+        // Long timeouts: a read of the biggest group is what is being measured, not a failure.
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(connection + ",syncTimeout=120000,asyncTimeout=120000");
         var store = new RedisStore(mux, Options.Create(new StateOptions { KeyPrefix = Rig.Prefix }), TimeProvider.System);
         var (firstReads, firstTime) = await PlanningPassAsync(store);
-        report.Add($"[{name}] SLA planning, first pass after the burst: groups read, time (s)", $"{firstReads:#,0}, {firstTime.TotalSeconds:0.0}");
+        Add(report, $"[{name}] SLA planning, first pass after the burst: groups read, time (s)", $"{firstReads:#,0}, {firstTime.TotalSeconds:0.0}");
         const int more = 1_000;
         var after = await Load.RunAsync(more, concurrency, cap, i => Rig.PostEventAsync(http, bot.BaseUrl, Events.Bytes(workload.Spec(workload.Count + i))));
         var (nextReads, nextTime) = await PlanningPassAsync(store);
-        report.Add($"[{name}] SLA planning, pass after {after.Count(202):#,0} more findings: groups read, time (ms)", $"{nextReads:#,0}, {nextTime.TotalMilliseconds:0}");
+        Add(report, $"[{name}] SLA planning, pass after {after.Count(202):#,0} more findings: groups read, time (ms)", $"{nextReads:#,0}, {nextTime.TotalMilliseconds:0}");
 
         var bigId = GroupIds.For(owner, BigCve);
         var times = new List<double>();
@@ -121,8 +122,21 @@ internal static class ScaleScenario
             GC.KeepAlive(card);
         }
         times.Sort();
-        report.Add($"[{name}] card update of the {members:#,0}-finding group: read + render, median / max (ms)", $"{times[2]:0} / {times[^1]:0}");
+        Add(report, $"[{name}] card update of the {members:#,0}-finding group: read + render, median / max (ms)", $"{times[2]:0} / {times[^1]:0}");
         Console.WriteLine($"  [{name}] done ({DateTimeOffset.UtcNow:HH:mm:ss})");
+    }
+
+    // Printed as measured, so a run cut short still leaves its figures.
+    private static void Add(Report report, string metric, object value)
+    {
+        report.Add(metric, value);
+        Console.WriteLine($"    {metric}: {value}");
+    }
+
+    private static void Check(Report report, string metric, object value, string goal, bool met)
+    {
+        report.Check(metric, value, goal, met);
+        Console.WriteLine($"    {metric}: {value} (goal {goal}: {(met ? "met" : "NOT met")})");
     }
 
     /// <summary>What the scheduler does in a pass: the changed list in batches, each group read, then forgotten.</summary>
@@ -190,7 +204,7 @@ internal static class ScaleScenario
     private sealed class Workload(int count)
     {
         public int Count => count;
-        public int Big { get; } = Math.Min(50_000, Math.Max(1, count / 4));
+        public int Big { get; } = Math.Min(50_000, Math.Max(1, count / 2));
         public int Groups => Math.Max(1, (count - Big) / 20);
         public int LargestGroup => (int)((count - Big) * Math.Sqrt(1.0 / Groups));
         public int SmallestGroup => (int)((count - Big) * (1 - Math.Sqrt(1 - 1.0 / Groups)));
