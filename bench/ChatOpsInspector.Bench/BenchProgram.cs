@@ -20,6 +20,7 @@ internal static class BenchProgram
           hostile        bad inputs: statuses, nothing stored, service stays up
           sources        ingest rate of Inspector, Security Hub ASFF and OCSF events side by side
           trust          the attacks of the trust-boundary review, replayed: who may see and act
+          scale          1,000,000 findings (--count N) into a 3-shard cluster and a single Redis
           micro          BenchmarkDotNet: parsing, card rendering, signature checks (allocations)
           all            every scenario above but micro
         options: --count N  --concurrency N  --seconds N (time cap)  --quick (smaller counts)
@@ -58,6 +59,7 @@ internal static class BenchProgram
                 "hostile" => await HostileScenario.RunAsync(options),
                 "sources" => await SourcesScenario.RunAsync(options),
                 "trust" => await TrustScenario.RunAsync(options),
+                "scale" => await ScaleScenario.RunAsync(options),
                 "micro" => Micro.MicroBenchmarks.Run(options),
                 _ => null,
             };

@@ -66,12 +66,19 @@ internal sealed class AlertQueries(IAlertStore store)
         {
             return [byId];
         }
-        return (await AllGroupsAsync(cancellationToken))
-            .Where(g => string.Equals(g.VulnerabilityId, text, StringComparison.OrdinalIgnoreCase))
-            .ToArray();
+        if (text.Length == 0)
+        {
+            return [];
+        }
+        // From the vulnerability index: the groups that match, not every group of every owner.
+        var groups = await ReadAsync(await store.GroupsOfVulnerabilityAsync(text, cancellationToken), cancellationToken);
+        return WorstFirst(groups.Where(g => string.Equals(g.VulnerabilityId, text, StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>Full reads of the chosen groups, in their order; one that closed since its summary drops out.</summary>
+    public async Task<IReadOnlyList<AlertGroup>> ReadInOrderAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        await ReadAsync(ids, cancellationToken);
+
     private async Task<IReadOnlyList<AlertGroup>> ReadOpenAsync(IEnumerable<GroupSummary> chosen, CancellationToken cancellationToken) =>
         (await ReadAsync(chosen.Select(s => s.Id).ToArray(), cancellationToken)).Where(g => g.Workflow.IsOpen).ToArray();
 

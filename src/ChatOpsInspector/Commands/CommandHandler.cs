@@ -5,7 +5,6 @@ using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Routing;
 using ChatOpsInspector.State;
-using ChatOpsInspector.Sla;
 using ChatOpsInspector.Workflow;
 
 namespace ChatOpsInspector.Commands;
@@ -126,54 +125,74 @@ internal sealed class CommandHandler(
             : List(found.Count == 1 ? $"{found[0].VulnerabilityId} for {found[0].Owner}:" : $"{target}: {Count(found.Count, "alert")}.", found);
     }
 
-    // /vulns sla and /vulns stats read the same SlaReport as reminders and digests, so the figures agree.
+    // /vulns sla and /vulns stats read the counters the write scripts keep, so they answer as fast at a
+    // million findings as at ten; digests and reminders, which run in the background, still read groups.
     private async Task<CommandReply> SlaAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {
-        var (groups, error) = await ScopeAsync(owner, actor, cancellationToken);
+        var (owners, error) = await CountScopeAsync(owner, actor, cancellationToken);
         if (error is not null)
         {
             return error;
         }
-        var report = SlaReport.For(groups, time.GetUtcNow(), owner).Total;
-        var scope = owner is null ? "All applications" : (groups.Count > 0 ? groups[0].Owner : owner);
-        if (report.Overdue.Count + report.DueSoon.Count == 0)
+        var now = time.GetUtcNow();
+        var total = OwnerCounts.Sum("all", await store.CountsAsync(owners, now, cancellationToken));
+        var scope = owner is null ? "All applications" : owners.First();
+        if (total.Overdue + total.DueSoon == 0)
         {
-            return new CommandReply { Text = $"{scope}: nothing is past its SLA or due within 24 h.", Owners = OwnersOf(groups, owner) };
+            return new CommandReply { Text = $"{scope}: nothing is past its SLA or due within 24 h.", Owners = owners };
         }
-        var byId = groups.ToDictionary(g => g.Id);
-        var due = report.Overdue.Concat(report.DueSoon).Select(i => byId[i.GroupId]).ToArray();
-        return List($"{scope}: {report.Overdue.Count} past SLA, {report.DueSoon.Count} due within 24 h.", due);
+        var ids = await store.DueGroupIdsAsync(owners, now + OwnerCounts.DueSoonWindow, MaxCards, cancellationToken);
+        var due = await queries.ReadInOrderAsync(ids, cancellationToken);
+        return List(
+            $"{scope}: {total.Overdue} past SLA, {total.DueSoon} due within 24 h.",
+            new AlertQueries.Page((int)(total.Overdue + total.DueSoon), due));
     }
 
     private async Task<CommandReply> StatsAsync(string? owner, Actor actor, CancellationToken cancellationToken)
     {
-        var (groups, error) = await ScopeAsync(owner, actor, cancellationToken);
+        var (owners, error) = await CountScopeAsync(owner, actor, cancellationToken);
         if (error is not null)
         {
             return error;
         }
-        var report = SlaReport.For(groups, time.GetUtcNow(), owner);
-        var total = report.Total;
-        var scope = owner is null ? "All applications" : (groups.Count > 0 ? groups[0].Owner : owner);
+        var counts = (await store.CountsAsync(owners, time.GetUtcNow(), cancellationToken)).Where(c => owner is not null || c.Total > 0).ToArray();
+        var total = OwnerCounts.Sum(owner ?? "all", counts);
+        var scope = owner is null ? "All applications" : owners.First();
         var bySeverity = total.OpenBySeverity.Select(s => $"{s.Value} {AlertCardBuilder.SeverityLabel(s.Key).ToLowerInvariant()}");
         var text = new StringBuilder()
             .Append(scope).Append(": ").Append(Count(total.Open, "open alert"))
             .Append(total.Open == 0 ? "" : " (" + string.Join(", ", bySeverity) + ")")
-            .Append(", ").Append(groups.Count(g => g.Workflow.State == GroupState.Suppressed)).Append(" suppressed")
+            .Append(", ").Append(total.InState(GroupState.Suppressed)).Append(" suppressed")
             .Append(", ").Append(total.Fixed).Append(" verified fixed.\n")
             .Append("Mean time to acknowledge: ").Append(Format(total.MeanTimeToAcknowledge)).Append(" (").Append(total.Acknowledged).Append(" acknowledged)\n")
             .Append("Mean time to fix: ").Append(Format(total.MeanTimeToFix)).Append(" (").Append(total.Fixed).Append(" verified fixed)\n")
-            .Append("Past SLA: ").Append(total.Overdue.Count).Append(", due within 24 h: ").Append(total.DueSoon.Count)
+            .Append("Past SLA: ").Append(total.Overdue).Append(", due within 24 h: ").Append(total.DueSoon)
             .Append(", ever breached: ").Append(total.Breached);
-        if (owner is null && report.Owners.Count > 1)
+        if (owner is null && counts.Length > 1)
         {
-            foreach (var o in report.Owners.Take(10))
+            foreach (var o in counts.OrderByDescending(c => c.Overdue).ThenBy(c => c.Owner, StringComparer.OrdinalIgnoreCase).Take(10))
             {
-                text.Append("\n• ").Append(o.Owner).Append(": ").Append(o.Open).Append(" open, ").Append(o.Overdue.Count).Append(" past SLA, MTTF ")
+                text.Append("\n• ").Append(o.Owner).Append(": ").Append(o.Open).Append(" open, ").Append(o.Overdue).Append(" past SLA, MTTF ")
                     .Append(Format(o.MeanTimeToFix));
             }
         }
-        return new CommandReply { Text = text.ToString(), Owners = OwnersOf(groups, owner) };
+        return new CommandReply
+        {
+            Text = text.ToString(),
+            Owners = owner is null ? counts.Select(c => c.Owner).ToHashSet(StringComparer.OrdinalIgnoreCase) : owners,
+        };
+    }
+
+    /// <summary>The owners a figure covers: the one named (if the actor may see it), else every stored owner the actor may see.</summary>
+    private async Task<(IReadOnlyCollection<string> Owners, CommandReply? Error)> CountScopeAsync(string? owner, Actor actor, CancellationToken cancellationToken)
+    {
+        if (owner is null)
+        {
+            var stored = await store.OwnersAsync(cancellationToken);
+            return (stored.Where(o => access.IsOpen || access.MaySee(actor, o)).ToArray(), null);
+        }
+        var known = await VisibleOwnerAsync(owner, actor, cancellationToken);
+        return known is null ? ([], UnknownOwner(owner)) : ([known], null);
     }
 
     /// <summary>
@@ -353,9 +372,6 @@ internal sealed class CommandHandler(
     private IReadOnlyList<AlertGroup> Visible(IReadOnlyList<AlertGroup> groups, Actor actor) =>
         access.IsOpen ? groups : groups.Where(g => access.MaySee(actor, g.Owner)).ToArray();
 
-    private static IReadOnlyCollection<string> OwnersOf(IReadOnlyList<AlertGroup> groups, string? owner) =>
-        owner is not null && groups.Count == 0 ? [owner] : groups.Select(g => g.Owner).ToHashSet(StringComparer.OrdinalIgnoreCase);
-
     /// <summary>The owner's name as configured or stored, matched case-insensitively.</summary>
     private async Task<string?> KnownOwnerAsync(string owner, CancellationToken cancellationToken) =>
         router.FindOwner(owner)?.Owner
@@ -376,5 +392,5 @@ internal sealed class CommandHandler(
 
     private static string Format(TimeSpan? span) => span is { } s ? AlertCardBuilder.FormatDuration(s) : "n/a";
 
-    private static string Count(int n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? "" : "s");
+    private static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? "" : "s");
 }

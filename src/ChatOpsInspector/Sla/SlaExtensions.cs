@@ -14,7 +14,8 @@ internal static class SlaExtensions
             .Validate(o => o.QuietHours.Values.All(q => KnownZone(q.TimeZone)), "Sla:QuietHours TimeZone must be a known time zone id, e.g. Europe/Berlin.")
             .ValidateOnStart();
         builder.Services.AddOptions<SlaSchedulerOptions>().BindConfiguration(SlaSchedulerOptions.Section)
-            .Validate(o => o.PollInterval > TimeSpan.Zero && o.ScanInterval > TimeSpan.Zero && o.Lease > TimeSpan.Zero && o.BatchSize > 0,
+            .Validate(o => o.PollInterval > TimeSpan.Zero && o.ScanInterval > TimeSpan.Zero && o.Lease > TimeSpan.Zero && o.BatchSize > 0
+                && o.PlanLease > TimeSpan.Zero && o.PlanBatchSize > 0,
                 "Sla:Scheduler intervals, lease and batch size must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<DigestService>();

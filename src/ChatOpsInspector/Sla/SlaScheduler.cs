@@ -102,20 +102,67 @@ internal sealed partial class SlaScheduler(
         return items.Count;
     }
 
-    /// <summary>Schedules the SLA points of every open group and the next digest of every owner.</summary>
+    /// <summary>
+    /// Schedules the SLA points of the groups that changed since the last pass, and the next digest of
+    /// every owner. One replica at a time plans, under a lease renewed after each batch; the others
+    /// skip the pass. Every group is read only once per store, the first time planning runs on it
+    /// (groups stored before the changed list existed); after that a pass costs what changed.
+    /// </summary>
     public async Task<int> PlanAsync(CancellationToken cancellationToken)
     {
-        var planned = 0;
-        foreach (var group in await queries.AllGroupsAsync(cancellationToken))
+        if (!await values.TrySetIfAbsentAsync(PlanLeaseKey, _replica, _options.PlanLease, cancellationToken))
         {
-            if (group.Workflow.IsOpen && await PlanGroupAsync(group, cancellationToken))
-            {
-                planned++;
-            }
+            return 0;
         }
-        planned += await digests.PlanAsync(Queue, cancellationToken);
+        var planned = 0;
+        try
+        {
+            if (await values.GetAsync(BackfilledKey, cancellationToken) is null)
+            {
+                foreach (var group in await queries.AllGroupsAsync(cancellationToken))
+                {
+                    if (group.Workflow.IsOpen && await PlanGroupAsync(group, cancellationToken))
+                    {
+                        planned++;
+                    }
+                }
+                await values.SetAsync(BackfilledKey, time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture), null, cancellationToken);
+            }
+            while (true)
+            {
+                var changed = await store.ChangedGroupsAsync(_options.PlanBatchSize, cancellationToken);
+                foreach (var item in changed)
+                {
+                    if (await store.GetGroupAsync(item.GroupId, cancellationToken) is { Workflow.IsOpen: true } group
+                        && await PlanGroupAsync(group, cancellationToken))
+                    {
+                        planned++;
+                    }
+                }
+                // Taken off the list only once planned: a replica that dies here leaves them for the next pass.
+                await store.ForgetChangedAsync(changed, cancellationToken);
+                GroupsReadByPlanning += changed.Count;
+                if (changed.Count < _options.PlanBatchSize || !await values.TryRenewAsync(PlanLeaseKey, _replica, _options.PlanLease, cancellationToken))
+                {
+                    break;
+                }
+            }
+            planned += await digests.PlanAsync(Queue, cancellationToken);
+        }
+        finally
+        {
+            // Handed back at once, so the next replica whose pass comes does not wait for the lease to lapse.
+            await values.TryRenewAsync(PlanLeaseKey, _replica, TimeSpan.Zero, CancellationToken.None);
+        }
         return planned;
     }
+
+    /// <summary>Groups read by planning since start: what a pass costs, for the bench.</summary>
+    internal long GroupsReadByPlanning { get; private set; }
+
+    private const string PlanLeaseKey = "sla:plan-lease";
+    private const string BackfilledKey = "sla:plan-backfilled";
+    private readonly string _replica = Guid.NewGuid().ToString("N");
 
     /// <summary>
     /// Schedules <c>sla:{groupId}:{percent}</c> for each SLA point; a no-op when already planned for this

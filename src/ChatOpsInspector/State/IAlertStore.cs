@@ -42,9 +42,37 @@ internal interface IAlertStore
     /// <summary>The group a finding belongs to, or null when the finding was never stored.</summary>
     Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Each owner's counters at <paramref name="now"/>, as the writes maintain them: the cost grows with
+    /// the number of owners and partitions, never with the number of groups.
+    /// </summary>
+    Task<IReadOnlyList<OwnerCounts>> CountsAsync(IReadOnlyCollection<string> owners, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ids of the owners' open groups due at or before <paramref name="until"/>, soonest first, at most
+    /// <paramref name="max"/>: what <c>/vulns sla</c> shows without reading the other groups.
+    /// </summary>
+    Task<IReadOnlyList<string>> DueGroupIdsAsync(IReadOnlyCollection<string> owners, DateTimeOffset until, int max, CancellationToken cancellationToken);
+
+    /// <summary>Ids of every group (any owner) of a vulnerability id, from the index ingest keeps.</summary>
+    Task<IReadOnlyList<string>> GroupsOfVulnerabilityAsync(string vulnerabilityId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Groups that changed (new finding, workflow step) since they were last taken off the list with
+    /// <see cref="ForgetChangedAsync"/>, at most <paramref name="max"/>: what SLA planning looks at
+    /// instead of every group.
+    /// </summary>
+    Task<IReadOnlyList<ChangedGroup>> ChangedGroupsAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>Takes the groups off the changed list unless they changed again since they were listed.</summary>
+    Task ForgetChangedAsync(IReadOnlyList<ChangedGroup> seen, CancellationToken cancellationToken);
+
     /// <summary>True when the store answers; used by /readyz.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A changed group and its change mark, which grows with every change of the group.</summary>
+internal sealed record ChangedGroup(string GroupId, double Mark);
 
 internal sealed record SavedSummary(string GroupId, GroupSummary? Summary);
 

@@ -13,6 +13,12 @@ internal interface IKeyValueStore
     Task<bool> DeleteAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Extends the key's expiry only while it still holds <paramref name="value"/>: renewing a lease
+    /// taken with <see cref="TrySetIfAbsentAsync"/>. False when the lease was lost (expired or taken).
+    /// </summary>
+    Task<bool> TryRenewAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken);
+
+    /// <summary>
     /// One slot per <paramref name="interval"/> on <paramref name="resource"/>, shared by all replicas.
     /// Returns when <paramref name="holder"/>'s slot starts: <paramref name="now"/> means go now; a
     /// later time is held for the holder, who asks again then and gets it, instead of polling for a

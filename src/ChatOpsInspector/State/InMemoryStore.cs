@@ -20,6 +20,8 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
     private readonly List<ChainedAuditRecord> _audit = [];
     private readonly List<byte[]> _auditBytes = [];
     private readonly Dictionary<string, (string Value, DateTimeOffset? Expires)> _values = [];
+    private readonly Dictionary<string, double> _changed = new(StringComparer.Ordinal);
+    private long _changeMark;
 
     public Task<IngestOutcome> IngestAsync(IngestRecord record, CancellationToken cancellationToken)
     {
@@ -61,6 +63,7 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
                 _owners[record.Meta.Owner] = ids = [];
             }
             ids.Add(record.GroupId);
+            _changed[record.GroupId] = ++_changeMark;
             TouchLocked(Queues.Groups, record.GroupId, now);
             return Task.FromResult(known ? IngestOutcome.Updated : IngestOutcome.New);
         }
@@ -70,19 +73,71 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
     {
         lock (_gate)
         {
-            if (!_groups.TryGetValue(groupId, out var row))
+            return Task.FromResult(_groups.TryGetValue(groupId, out var row) ? Project(groupId, row) : null);
+        }
+    }
+
+    private static AlertGroup Project(string groupId, GroupRow row) => new()
+    {
+        Id = groupId,
+        Meta = row.Meta with { SlaDueAt = row.SlaDueAt },
+        Members = row.Members.Values.ToArray(),
+        Workflow = row.Workflow,
+        Version = row.Version,
+        Cards = new Dictionary<string, ChatMessageRef>(row.Cards),
+    };
+
+    /// <summary>Computed from the groups themselves: the figures the Redis counters must agree with.</summary>
+    public Task<IReadOnlyList<OwnerCounts>> CountsAsync(IReadOnlyCollection<string> owners, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var counts = new List<OwnerCounts>(owners.Count);
+            foreach (var owner in owners)
             {
-                return Task.FromResult<AlertGroup?>(null);
+                var groups = (_owners.TryGetValue(owner, out var ids) ? ids : []).Select(id => Project(id, _groups[id])).ToArray();
+                var acknowledged = groups.Where(g => g.Workflow.AcknowledgedAt is not null)
+                    .Select(g => Math.Max(0, (g.Workflow.AcknowledgedAt!.Value - g.FirstSeenAt).Ticks / TimeSpan.TicksPerMillisecond)).ToArray();
+                var fixedTimes = groups.Where(g => g.Workflow.State == GroupState.Resolved && g.Workflow.TimeToFix is not null)
+                    .Select(g => g.Workflow.TimeToFix!.Value.Ticks / TimeSpan.TicksPerMillisecond).ToArray();
+                var open = groups.Where(g => g.Workflow.IsOpen).ToArray();
+                counts.Add(new OwnerCounts
+                {
+                    Owner = owner,
+                    Groups = groups.GroupBy(g => (g.Workflow.State, g.Severity)).ToDictionary(g => g.Key, g => (long)g.Count()),
+                    Acknowledged = acknowledged.Length,
+                    AcknowledgeMillis = acknowledged.Sum(),
+                    Fixed = fixedTimes.Length,
+                    FixMillis = fixedTimes.Sum(),
+                    Breached = groups.Count(g => g.Workflow.SlaBreached),
+                    Overdue = open.Count(g => g.Meta.SlaDueAt <= now),
+                    DueSoon = open.Count(g => g.Meta.SlaDueAt > now && g.Meta.SlaDueAt <= now + OwnerCounts.DueSoonWindow),
+                });
             }
-            return Task.FromResult<AlertGroup?>(new AlertGroup
-            {
-                Id = groupId,
-                Meta = row.Meta with { SlaDueAt = row.SlaDueAt },
-                Members = row.Members.Values.ToArray(),
-                Workflow = row.Workflow,
-                Version = row.Version,
-                Cards = new Dictionary<string, ChatMessageRef>(row.Cards),
-            });
+            return Task.FromResult<IReadOnlyList<OwnerCounts>>(counts);
+        }
+    }
+
+    public Task<IReadOnlyList<string>> DueGroupIdsAsync(IReadOnlyCollection<string> owners, DateTimeOffset until, int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<string>>(owners
+                .SelectMany(o => _owners.TryGetValue(o, out var ids) ? ids : [])
+                .Select(id => (Id: id, Row: _groups[id]))
+                .Where(g => g.Row.Workflow.IsOpen && g.Row.SlaDueAt <= until)
+                .OrderBy(g => g.Row.SlaDueAt).ThenBy(g => g.Id, StringComparer.Ordinal)
+                .Take(max).Select(g => g.Id).ToArray());
+        }
+    }
+
+    public Task<IReadOnlyList<string>> GroupsOfVulnerabilityAsync(string vulnerabilityId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<string>>(_groups
+                .Where(g => string.Equals(g.Value.Meta.VulnerabilityId, vulnerabilityId.Trim(), StringComparison.OrdinalIgnoreCase))
+                .Select(g => g.Key).ToArray());
         }
     }
 
@@ -120,6 +175,7 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
             }
             row.Workflow = next;
             row.Version++;
+            _changed[groupId] = ++_changeMark;
             AppendLocked(audit);
             return Task.FromResult(true);
         }
@@ -143,6 +199,29 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         {
             return Task.FromResult(_findings.TryGetValue(findingArn, out var f) ? f.GroupId : null);
         }
+    }
+
+    public Task<IReadOnlyList<ChangedGroup>> ChangedGroupsAsync(int max, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<ChangedGroup>>(_changed.OrderBy(c => c.Value).Take(max).Select(c => new ChangedGroup(c.Key, c.Value)).ToArray());
+        }
+    }
+
+    public Task ForgetChangedAsync(IReadOnlyList<ChangedGroup> seen, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            foreach (var c in seen)
+            {
+                if (_changed.TryGetValue(c.GroupId, out var mark) && mark == c.Mark)
+                {
+                    _changed.Remove(c.GroupId);
+                }
+            }
+        }
+        return Task.CompletedTask;
     }
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
@@ -328,6 +407,19 @@ internal sealed class InMemoryStore(TimeProvider time, IOptions<StateOptions> op
         lock (_gate)
         {
             if (LiveValue(key) is not null)
+            {
+                return Task.FromResult(false);
+            }
+            _values[key] = (value, time.GetUtcNow() + ttl);
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<bool> TryRenewAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (LiveValue(key) != value)
             {
                 return Task.FromResult(false);
             }

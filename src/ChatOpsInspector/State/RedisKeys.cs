@@ -66,6 +66,19 @@ internal sealed class RedisKeys
 
     public RedisKey Audit(int partition) => Tag(partition) + "audit";
 
+    /// <summary>Every owner's group counters of one partition (fields start with the owner).</summary>
+    public RedisKey Counts(int partition) => Tag(partition) + "counts";
+
+    /// <summary>Groups of one partition changed since SLA planning last looked, scored by change mark.</summary>
+    public RedisKey Changed(int partition) => Tag(partition) + "changed";
+
+    /// <summary>An owner's open groups of one partition, scored by SLA due time (ms).</summary>
+    public RedisKey Due(int partition, string owner) => Tag(partition) + "due:" + owner;
+
+    /// <summary>The groups of one vulnerability id (any case) in one partition.</summary>
+    public RedisKey Vulnerability(int partition, string vulnerabilityId) =>
+        Tag(partition) + "vuln:" + vulnerabilityId.Trim().ToUpperInvariant();
+
     /// <summary>Harmless key that /readyz writes through a script, once per partition.</summary>
     public RedisKey Probe(int partition) => Tag(partition) + "probe";
 

@@ -22,14 +22,66 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
 
     internal RedisKeys Keys => _keys;
 
+    // Adds (sign 1) or takes away (sign -1) one group's share of its owner's counters: its (state,
+    // worst severity) count, its time to acknowledge (acknowledged at - first seen, never negative),
+    // its time to fix when resolved, and whether it breached its SLA. Field names start with the owner.
+    private const string CountScript = """
+        local function count(key, o, sign, st, sv, fs, ackat, ttf, br)
+          redis.call('HINCRBY', key, o .. '|g|' .. st .. '|' .. sv, sign)
+          if ackat and ackat ~= '' then
+            local d = tonumber(ackat) - tonumber(fs)
+            if d < 0 then d = 0 end
+            redis.call('HINCRBY', key, o .. '|ack', sign)
+            redis.call('HINCRBY', key, o .. '|tta', sign * d)
+          end
+          if st == '7' and ttf and ttf ~= '' then
+            redis.call('HINCRBY', key, o .. '|fix', sign)
+            redis.call('HINCRBY', key, o .. '|ttf', sign * tonumber(ttf))
+          end
+          if br == '1' then redis.call('HINCRBY', key, o .. '|br', sign) end
+        end
+
+        """;
+
     // Returns 0 duplicate, 1 new, 2 updated. Redis does not roll a script back when a command in it
     // fails, so the two markers that make a redelivery a duplicate (the event id, the finding's
     // updatedAt) are written last: a script that fails part-way leaves neither, and the sender's retry
     // writes the finding again instead of being dropped as already seen.
-    private const string IngestScript = """
+    //
+    // Beside the finding itself it keeps what reads must not compute from every group: the group's
+    // member counts by severity and status (so its worst severity is known without reading members),
+    // the owner's counters by (state, severity) with the sums behind the mean times (KEYS[9]), the
+    // owner's open groups by SLA due time (KEYS[10]) and the vulnerability's groups (KEYS[11]).
+    private const string IngestScript = CountScript + """
         if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-        local prev = redis.call('HGET', KEYS[2], 'u')
+        local pf = redis.call('HMGET', KEYS[2], 'u', 'g', 's', 't')
+        local prev = pf[1]
         if prev and tonumber(prev) >= tonumber(ARGV[3]) then return 0 end
+        local old = redis.call('HMGET', KEYS[3], 'st', 'sv', 'fs', 'ackat', 'ttf', 'br')
+        if pf[2] == ARGV[4] and pf[3] then
+          redis.call('HINCRBY', KEYS[3], 'ms:' .. pf[3], -1)
+          redis.call('HINCRBY', KEYS[3], 'n:' .. pf[4], -1)
+        end
+        redis.call('HINCRBY', KEYS[3], 'ms:' .. ARGV[12], 1)
+        redis.call('HINCRBY', KEYS[3], 'n:' .. ARGV[13], 1)
+        local ms = redis.call('HMGET', KEYS[3], 'ms:5', 'ms:4', 'ms:3', 'ms:2', 'ms:1', 'ms:0')
+        local sv = ARGV[12]
+        for i = 1, 6 do
+          if tonumber(ms[i] or '0') > 0 then sv = tostring(6 - i) break end
+        end
+        local fs = ARGV[14]
+        if old[3] and tonumber(old[3]) < tonumber(fs) then fs = old[3] end
+        local st = old[1] or '0'
+        if old[1] then
+          if old[2] ~= sv or old[3] ~= fs then
+            count(KEYS[9], ARGV[8], -1, old[1], old[2], old[3], old[4], old[5], old[6])
+            count(KEYS[9], ARGV[8], 1, st, sv, fs, old[4], old[5], old[6])
+            redis.call('HSET', KEYS[3], 'sv', sv, 'fs', fs)
+          end
+        else
+          count(KEYS[9], ARGV[8], 1, st, sv, fs, old[4], old[5], old[6])
+          redis.call('HSET', KEYS[3], 'st', st, 'sv', sv, 'fs', fs)
+        end
         redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
         local mu = redis.call('HGET', KEYS[3], 'mu')
         if (not mu) or tonumber(mu) <= tonumber(ARGV[3]) then
@@ -40,22 +92,43 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
         if redis.call('HSETNX', KEYS[3], 'ver', '0') == 1 then
           redis.call('HSET', KEYS[3], 'wf', '{}', 'created', ARGV[9])
         end
-        redis.call('HINCRBY', KEYS[3], 'rev', 1)
+        local rev = redis.call('HINCRBY', KEYS[3], 'rev', 1)
+        redis.call('ZADD', KEYS[12], rev + tonumber(redis.call('HGET', KEYS[3], 'ver')), ARGV[4])
         redis.call('SADD', KEYS[5], ARGV[4])
         redis.call('SADD', KEYS[6], ARGV[8])
         redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[4])
         redis.call('HINCRBY', KEYS[8], ARGV[4], 1)
-        redis.call('HSET', KEYS[2], 'u', ARGV[3], 'g', ARGV[4])
+        if st ~= '3' and st ~= '7' then
+          redis.call('ZADD', KEYS[10], redis.call('HGET', KEYS[3], 'sla'), ARGV[4])
+        end
+        redis.call('SADD', KEYS[11], ARGV[4])
+        redis.call('HSET', KEYS[2], 'u', ARGV[3], 'g', ARGV[4], 's', ARGV[12], 't', ARGV[13])
         redis.call('EXPIRE', KEYS[2], ARGV[11])
         if ARGV[1] == '1' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[2]) end
         if prev then return 2 end
         return 1
         """;
 
-    private const string WorkflowScript = AuditChainLua + "\n" + """
+    // KEYS[4]: the audit chain's head. KEYS[5], KEYS[6]: the owner's counters and due set, moved from the group's old state to its new one.
+    // A group stored before counters existed (no 'st') is left out of them rather than miscounted.
+    private const string WorkflowScript = CountScript + "\n" + AuditChainLua + "\n" + """
         if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'wf', ARGV[2], 'ver', tostring(tonumber(ARGV[1]) + 1))
-        audit_append(KEYS[3], KEYS[4], ARGV[3], ARGV[5])
+        redis.call('ZADD', KEYS[7], tonumber(ARGV[1]) + 1 + tonumber(redis.call('HGET', KEYS[1], 'rev') or '0'), ARGV[10])
+        local old = redis.call('HMGET', KEYS[1], 'st', 'sv', 'fs', 'ackat', 'ttf', 'br', 'sla')
+        if old[1] then
+          count(KEYS[5], ARGV[5], -1, old[1], old[2], old[3], old[4], old[5], old[6])
+          count(KEYS[5], ARGV[5], 1, ARGV[6], old[2], old[3], ARGV[7], ARGV[8], ARGV[9])
+          redis.call('HSET', KEYS[1], 'st', ARGV[6], 'br', ARGV[9])
+          if ARGV[7] == '' then redis.call('HDEL', KEYS[1], 'ackat') else redis.call('HSET', KEYS[1], 'ackat', ARGV[7]) end
+          if ARGV[8] == '' then redis.call('HDEL', KEYS[1], 'ttf') else redis.call('HSET', KEYS[1], 'ttf', ARGV[8]) end
+          if ARGV[6] ~= '3' and ARGV[6] ~= '7' and old[7] then
+            redis.call('ZADD', KEYS[6], old[7], ARGV[10])
+          else
+            redis.call('ZREM', KEYS[6], ARGV[10])
+          end
+        end
+        audit_append(KEYS[3], KEYS[4], ARGV[3], ARGV[11])
         if tonumber(ARGV[4]) > 0 then
           redis.call('EXPIRE', KEYS[1], ARGV[4])
           redis.call('EXPIRE', KEYS[2], ARGV[4])
@@ -132,6 +205,23 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
         return now
         """;
 
+    // ARGV: member, mark pairs; a member whose mark moved since it was listed changed again and stays.
+    private const string ForgetChangedScript = """
+        for i = 1, #ARGV, 2 do
+          local mark = redis.call('ZSCORE', KEYS[1], ARGV[i])
+          if mark and tonumber(mark) == tonumber(ARGV[i + 1]) then redis.call('ZREM', KEYS[1], ARGV[i]) end
+        end
+        return 0
+        """;
+
+    private const string RenewScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          return 1
+        end
+        return 0
+        """;
+
     // Writes one short-lived key through a script, as ingest does: an ACL user without scripting or
     // write rights on the prefix, or a shard that cannot take writes, fails here as ingest would.
     private const string ProbeScript = """
@@ -154,6 +244,10 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
             _keys.Owners(partition),
             queue.Due,
             queue.Generation,
+            _keys.Counts(partition),
+            _keys.Due(partition, record.Meta.Owner),
+            _keys.Vulnerability(partition, record.Meta.VulnerabilityId),
+            _keys.Changed(partition),
         ];
         RedisValue[] args =
         [
@@ -168,6 +262,9 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
             time.GetUtcNow().ToUnixTimeMilliseconds(),
             record.Meta.SlaDueAt.ToUnixTimeMilliseconds(),
             _options.FindingTtlDays * 86400,
+            (int)member.Severity,
+            (int)member.Status,
+            member.FirstObservedAt.ToUnixTimeMilliseconds(),
         ];
         var result = (int)await Db.ScriptEvaluateAsync(IngestScript, keys, args);
         return result switch { 1 => IngestOutcome.New, 2 => IngestOutcome.Updated, _ => IngestOutcome.Duplicate };
@@ -266,10 +363,21 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
     public async Task<bool> TryUpdateWorkflowAsync(string groupId, long expectedVersion, WorkflowState next, AuditRecord audit, CancellationToken cancellationToken)
     {
         var ttl = next.State == GroupState.Resolved ? _options.ClosedGroupTtlDays * 86400 : 0;
+        var partition = _keys.PartitionOf(groupId);
+        // The owner names the counter fields and the due set; writers name it in the audit record, and
+        // only a caller that did not costs one more round trip.
+        var owner = audit.Owner ?? (await GetGroupAsync(groupId, cancellationToken))?.Owner ?? "";
         var result = (int)await Db.ScriptEvaluateAsync(
             WorkflowScript,
-            [_keys.Group(groupId), _keys.Members(groupId), _keys.Audit(_keys.PartitionOf(groupId)), AuditHead(_keys.PartitionOf(groupId))],
-            [expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl, AuditMs(audit.At)]);
+            [_keys.Group(groupId), _keys.Members(groupId), _keys.Audit(partition), AuditHead(partition), _keys.Counts(partition), _keys.Due(partition, owner), _keys.Changed(partition)],
+            [
+                expectedVersion, StateJson.Write(next), StateJson.Write(audit), ttl, owner, (int)next.State,
+                next.AcknowledgedAt is { } ack ? ack.ToUnixTimeMilliseconds() : "",
+                next.TimeToFix is { } ttf ? (long)ttf.TotalMilliseconds : "",
+                next.SlaBreached ? "1" : "0",
+                groupId,
+                AuditMs(audit.At),
+            ]);
         return result == 1;
     }
 
@@ -283,6 +391,96 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
         var reads = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions).Select(p => db.HashGetAsync(_keys.Finding(p, findingArn), "g"))).WaitAsync(cancellationToken);
         var value = reads.FirstOrDefault(v => !v.IsNull);
         return value.IsNull ? null : value.ToString();
+    }
+
+    /// <summary>
+    /// One round trip: every partition's counter hash, and per owner and partition two counts of the
+    /// due set. The counter hashes hold a few dozen fields per owner whatever the number of groups.
+    /// </summary>
+    public async Task<IReadOnlyList<OwnerCounts>> CountsAsync(IReadOnlyCollection<string> owners, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var soonMs = (now + OwnerCounts.DueSoonWindow).ToUnixTimeMilliseconds();
+        var hashes = Enumerable.Range(0, _keys.Partitions).Select(p => db.HashGetAllAsync(_keys.Counts(p))).ToArray();
+        var due = owners.ToDictionary(o => o, o => Enumerable.Range(0, _keys.Partitions).Select(p => (
+            Overdue: db.SortedSetLengthAsync(_keys.Due(p, o), double.NegativeInfinity, nowMs),
+            Soon: db.SortedSetLengthAsync(_keys.Due(p, o), nowMs, soonMs, Exclude.Start))).ToArray(), StringComparer.Ordinal);
+        await Task.WhenAll(hashes.Cast<Task>().Concat(due.Values.SelectMany(d => d.SelectMany(x => new Task[] { x.Overdue, x.Soon })))).WaitAsync(cancellationToken);
+        var fields = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var entry in hashes.SelectMany(h => h.Result))
+        {
+            var name = entry.Name.ToString();
+            fields[name] = fields.GetValueOrDefault(name) + (long)entry.Value;
+        }
+        return owners.Select(owner =>
+        {
+            var prefix = owner + "|";
+            var groups = new Dictionary<(GroupState, Findings.Severity), long>();
+            foreach (var (name, value) in fields)
+            {
+                if (value == 0 || !name.StartsWith(prefix + "g|", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                var parts = name[(prefix.Length + 2)..].Split('|');
+                if (parts.Length == 2 && int.TryParse(parts[0], out var st) && int.TryParse(parts[1], out var sv))
+                {
+                    groups[((GroupState)st, (Findings.Severity)sv)] = value;
+                }
+            }
+            return new OwnerCounts
+            {
+                Owner = owner,
+                Groups = groups,
+                Acknowledged = fields.GetValueOrDefault(prefix + "ack"),
+                AcknowledgeMillis = fields.GetValueOrDefault(prefix + "tta"),
+                Fixed = fields.GetValueOrDefault(prefix + "fix"),
+                FixMillis = fields.GetValueOrDefault(prefix + "ttf"),
+                Breached = fields.GetValueOrDefault(prefix + "br"),
+                Overdue = due[owner].Sum(d => d.Overdue.Result),
+                DueSoon = due[owner].Sum(d => d.Soon.Result),
+            };
+        }).ToArray();
+    }
+
+    /// <summary>The first <paramref name="max"/> of each partition's due set, merged: one round trip.</summary>
+    public async Task<IReadOnlyList<string>> DueGroupIdsAsync(IReadOnlyCollection<string> owners, DateTimeOffset until, int max, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var untilMs = until.ToUnixTimeMilliseconds();
+        var reads = owners.SelectMany(o => Enumerable.Range(0, _keys.Partitions)
+            .Select(p => db.SortedSetRangeByScoreWithScoresAsync(_keys.Due(p, o), double.NegativeInfinity, untilMs, take: max))).ToArray();
+        await Task.WhenAll(reads).WaitAsync(cancellationToken);
+        return reads.SelectMany(r => r.Result)
+            .OrderBy(e => e.Score).ThenBy(e => e.Element.ToString(), StringComparer.Ordinal)
+            .Take(max).Select(e => e.Element.ToString()).ToArray();
+    }
+
+    public async Task<IReadOnlyList<string>> GroupsOfVulnerabilityAsync(string vulnerabilityId, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var reads = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions)
+            .Select(p => db.SetMembersAsync(_keys.Vulnerability(p, vulnerabilityId)))).WaitAsync(cancellationToken);
+        return reads.SelectMany(r => r).Select(v => v.ToString()).ToArray();
+    }
+
+    /// <summary>The lowest marks of each partition, merged: one round trip.</summary>
+    public async Task<IReadOnlyList<ChangedGroup>> ChangedGroupsAsync(int max, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        var reads = await Task.WhenAll(Enumerable.Range(0, _keys.Partitions)
+            .Select(p => db.SortedSetRangeByRankWithScoresAsync(_keys.Changed(p), 0, max - 1))).WaitAsync(cancellationToken);
+        return reads.SelectMany(r => r).OrderBy(e => e.Score).Take(max).Select(e => new ChangedGroup(e.Element.ToString(), e.Score)).ToArray();
+    }
+
+    public Task ForgetChangedAsync(IReadOnlyList<ChangedGroup> seen, CancellationToken cancellationToken)
+    {
+        var db = Db;
+        return Task.WhenAll(seen.GroupBy(c => _keys.PartitionOf(c.GroupId)).Select(p => db.ScriptEvaluateAsync(
+            ForgetChangedScript,
+            [_keys.Changed(p.Key)],
+            p.SelectMany(c => new RedisValue[] { c.GroupId, c.Mark }).ToArray())));
     }
 
     /// <summary>
@@ -427,6 +625,9 @@ internal sealed partial class RedisStore(IConnectionMultiplexer redis, IOptions<
         Db.StringSetAsync(_keys.Value(key), value, ttl, When.NotExists);
 
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken) => Db.KeyDeleteAsync(_keys.Value(key));
+
+    public async Task<bool> TryRenewAsync(string key, string value, TimeSpan ttl, CancellationToken cancellationToken) =>
+        (int)await Db.ScriptEvaluateAsync(RenewScript, [_keys.Value(key)], [value, (long)ttl.TotalMilliseconds]) == 1;
 
     public async Task<DateTimeOffset> ReserveSlotAsync(string resource, string holder, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -65,6 +65,14 @@ public sealed class AlertDispatcherTests(RedisServer redis) : IClassFixture<Redi
         public Task SetCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken) => inner.SetCardRefAsync(groupId, card, cancellationToken);
         public Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken) => inner.GroupOfFindingAsync(findingArn, cancellationToken);
         public Task<bool> PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+        public Task<IReadOnlyList<OwnerCounts>> CountsAsync(IReadOnlyCollection<string> owners, DateTimeOffset now, CancellationToken cancellationToken) =>
+            inner.CountsAsync(owners, now, cancellationToken);
+        public Task<IReadOnlyList<string>> DueGroupIdsAsync(IReadOnlyCollection<string> owners, DateTimeOffset until, int max, CancellationToken cancellationToken) =>
+            inner.DueGroupIdsAsync(owners, until, max, cancellationToken);
+        public Task<IReadOnlyList<ChangedGroup>> ChangedGroupsAsync(int max, CancellationToken cancellationToken) => inner.ChangedGroupsAsync(max, cancellationToken);
+        public Task ForgetChangedAsync(IReadOnlyList<ChangedGroup> seen, CancellationToken cancellationToken) => inner.ForgetChangedAsync(seen, cancellationToken);
+        public Task<IReadOnlyList<string>> GroupsOfVulnerabilityAsync(string vulnerabilityId, CancellationToken cancellationToken) =>
+            inner.GroupsOfVulnerabilityAsync(vulnerabilityId, cancellationToken);
     }
 
     private (TestApp App, RecordingChat Chat) Start(Dictionary<string, string?>? more = null, Action<IServiceCollection>? services = null)

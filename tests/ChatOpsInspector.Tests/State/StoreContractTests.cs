@@ -236,6 +236,122 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Empty(await Summaries.SummariesAsync("nobody", default));
     }
 
+    private protected static IngestRecord At(IngestRecord r, string cve, DateTimeOffset firstObserved, DateTimeOffset slaDue) => r with
+    {
+        Meta = r.Meta with { VulnerabilityId = cve, SlaDueAt = slaDue },
+        Member = r.Member with { FirstObservedAt = firstObserved },
+    };
+
+    private async Task<bool> StepAsync(string groupId, Func<WorkflowState, WorkflowState> change, string? owner = "payments")
+    {
+        var group = (await Alerts.GetGroupAsync(groupId, default))!;
+        var audit = new AuditRecord { At = Time.GetUtcNow(), Action = "step", ActorPlatform = "slack", ActorId = "U1", ActorName = "Ana", GroupId = groupId, Owner = owner };
+        return await Alerts.TryUpdateWorkflowAsync(groupId, group.Version, change(group.Workflow), audit, default);
+    }
+
+    private async Task<OwnerCounts> CountsOfAsync(string owner) => Assert.Single(await Alerts.CountsAsync([owner], Time.GetUtcNow(), default));
+
+    /// <summary>
+    /// /vulns stats and sla answer from counters the writes keep: every figure a full read of the groups
+    /// would give (open by worst severity, suppressed, mean times, breached, past SLA, due soon) follows
+    /// ingest and every workflow step, here and on Redis alike.
+    /// </summary>
+    [Fact]
+    public async Task CountersFollowIngestAndEveryWorkflowStep()
+    {
+        var now = Time.GetUtcNow();
+        // g1: critical, overdue by an hour; g2: high, due in 3 h; g3: medium, due in 3 days; g4 other owner.
+        await Alerts.IngestAsync(At(Record("arn:1", group: "g1", severity: Severity.Critical), "CVE-1", now.AddHours(-30), now.AddHours(-1)), default);
+        await Alerts.IngestAsync(At(Record("arn:2", group: "g2", severity: Severity.High), "CVE-2", now.AddHours(-10), now.AddHours(3)), default);
+        await Alerts.IngestAsync(At(Record("arn:3", group: "g3", severity: Severity.Medium), "CVE-3", now.AddHours(-2), now.AddDays(3)), default);
+        await Alerts.IngestAsync(At(Record("arn:4", group: "g4", owner: "search", severity: Severity.Low), "CVE-1", now, now.AddHours(-5)), default);
+
+        var c = await CountsOfAsync("payments");
+        Assert.Equal(3, c.Open);
+        Assert.Equal([KeyValuePair.Create(Severity.Critical, 1L), KeyValuePair.Create(Severity.High, 1L), KeyValuePair.Create(Severity.Medium, 1L)], c.OpenBySeverity);
+        Assert.Equal((1L, 1L), (c.Overdue, c.DueSoon));
+        Assert.Equal(1L, (await CountsOfAsync("search")).Overdue);
+
+        // A worse finding joins g3: the group counts as critical now, not as medium as well.
+        await Alerts.IngestAsync(At(Record("arn:3b", group: "g3", severity: Severity.Critical, resource: "i-3b"), "CVE-3", now.AddHours(-4), now.AddDays(3)), default);
+        c = await CountsOfAsync("payments");
+        Assert.Equal([KeyValuePair.Create(Severity.Critical, 2L), KeyValuePair.Create(Severity.High, 1L)], c.OpenBySeverity);
+
+        // Acknowledged 6 h after g1 was first seen (30 h ago) and g3 (first seen 4 h ago, by its earlier member) 1 h later.
+        Assert.True(await StepAsync("g1", w => w with { State = GroupState.Acknowledged, AcknowledgedAt = now.AddHours(-24) }));
+        Assert.True(await StepAsync("g3", w => w with { State = GroupState.Acknowledged, AcknowledgedAt = now.AddHours(-3) }));
+        c = await CountsOfAsync("payments");
+        Assert.Equal(2, c.Acknowledged);
+        Assert.Equal(TimeSpan.FromHours(3.5), c.MeanTimeToAcknowledge);
+        Assert.Equal(3, c.Open);
+
+        // g2 suppressed (an audit record without the owner still finds it), g1 resolved with its time to fix and breached.
+        Assert.True(await StepAsync("g2", w => w with { State = GroupState.Suppressed }, owner: null));
+        Assert.True(await StepAsync("g1", w => w with { State = GroupState.Resolved, TimeToFix = TimeSpan.FromHours(20), SlaBreached = true }));
+        c = await CountsOfAsync("payments");
+        Assert.Equal(1, c.Open);
+        Assert.Equal(1, c.InState(GroupState.Suppressed));
+        Assert.Equal((1L, TimeSpan.FromHours(20)), (c.Fixed, c.MeanTimeToFix!.Value));
+        Assert.Equal(1, c.Breached);
+        Assert.Equal((0L, 0L), (c.Overdue, c.DueSoon));
+        Assert.Equal(3, c.Total);
+
+        // Reopened: back among the open and past SLA again; no longer counted as fixed.
+        Assert.True(await StepAsync("g1", w => w with { State = GroupState.New, TimeToFix = null }));
+        c = await CountsOfAsync("payments");
+        Assert.Equal((2L, 1L, 0L), (c.Open, c.Overdue, c.Fixed));
+
+        // The soonest due open groups of both owners, soonest first; suppressed g2 is not among them.
+        Assert.Equal(["g4", "g1"], await Alerts.DueGroupIdsAsync(["payments", "search"], now.AddHours(24), 10, default));
+        Assert.Equal(["g4"], await Alerts.DueGroupIdsAsync(["payments", "search"], now.AddHours(24), 1, default));
+    }
+
+    /// <summary>/vulns show CVE-… reads the index of the vulnerability: every owner's group of it, in any letter case.</summary>
+    [Fact]
+    public async Task TheVulnerabilityIndexListsEveryGroupOfTheIdAcrossOwners()
+    {
+        var now = Time.GetUtcNow();
+        await Alerts.IngestAsync(At(Record("arn:1", group: "g1"), "CVE-2024-9", now, now), default);
+        await Alerts.IngestAsync(At(Record("arn:2", group: "g2", owner: "search"), "CVE-2024-9", now, now), default);
+        await Alerts.IngestAsync(At(Record("arn:3", group: "g3"), "CVE-2024-10", now, now), default);
+        Assert.Equal(["g1", "g2"], (await Alerts.GroupsOfVulnerabilityAsync("cve-2024-9", default)).Order());
+        Assert.Equal(["g1", "g2"], (await Summaries.FindAsync("CVE-2024-9", default)).Select(g => g.Id).Order());
+        Assert.Empty(await Alerts.GroupsOfVulnerabilityAsync("CVE-2024-11", default));
+    }
+
+    /// <summary>SLA planning reads only changed groups: a group leaves the list once planned, unless it changed again meanwhile.</summary>
+    [Fact]
+    public async Task ChangedGroupsStayListedUntilForgottenAndComeBackWhenTheyChangeAgain()
+    {
+        await Alerts.IngestAsync(Record("arn:1", group: "g1"), default);
+        await Alerts.IngestAsync(Record("arn:2", group: "g2"), default);
+        var listed = await Alerts.ChangedGroupsAsync(10, default);
+        Assert.Equal(["g1", "g2"], listed.Select(c => c.GroupId).Order());
+        Assert.Single(await Alerts.ChangedGroupsAsync(1, default));
+
+        // g2 changes between listing and forgetting: it stays for the next pass.
+        Assert.True(await StepAsync("g2", w => w with { State = GroupState.Acknowledged }));
+        await Alerts.ForgetChangedAsync(listed, default);
+        Assert.Equal(["g2"], (await Alerts.ChangedGroupsAsync(10, default)).Select(c => c.GroupId));
+        await Alerts.ForgetChangedAsync(await Alerts.ChangedGroupsAsync(10, default), default);
+        Assert.Empty(await Alerts.ChangedGroupsAsync(10, default));
+
+        await Alerts.IngestAsync(Record("arn:1b", group: "g1", resource: "i-2"), default);
+        Assert.Equal(["g1"], (await Alerts.ChangedGroupsAsync(10, default)).Select(c => c.GroupId));
+    }
+
+    /// <summary>The planning lease: one holder, renewed only by its holder, handed back by setting no time left.</summary>
+    [Fact]
+    public async Task ALeaseIsRenewedOnlyByItsHolder()
+    {
+        Assert.True(await Values.TrySetIfAbsentAsync("lease", "a", TimeSpan.FromMinutes(1), default));
+        Assert.False(await Values.TrySetIfAbsentAsync("lease", "b", TimeSpan.FromMinutes(1), default));
+        Assert.False(await Values.TryRenewAsync("lease", "b", TimeSpan.FromMinutes(1), default));
+        Assert.True(await Values.TryRenewAsync("lease", "a", TimeSpan.FromMinutes(1), default));
+        Assert.True(await Values.TryRenewAsync("lease", "a", TimeSpan.Zero, default));
+        Assert.True(await Values.TrySetIfAbsentAsync("lease", "b", TimeSpan.FromMinutes(1), default));
+    }
+
     [Fact]
     public async Task RateSlotsAreHandedOutOnePerIntervalAndAHeldSlotIsKeptForItsHolder()
     {
@@ -382,6 +498,60 @@ public abstract class RedisBackedStoreContractTests : StoreContractTests
         {
             await _connection.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Stats, SLA and show cost the same at 10 groups as at 2,000: counted with Redis's own
+    /// INFO commandstats, the reads send a number of commands set by partitions, owners and matching
+    /// groups, never by the number of groups stored.
+    /// </summary>
+    [Fact]
+    public async Task StatsSlaAndShowDoNotReadEveryGroup()
+    {
+        const int groups = 2000;
+        var now = Time.GetUtcNow();
+        foreach (var chunk in Enumerable.Range(0, groups).Chunk(50))
+        {
+            await Task.WhenAll(chunk.Select(i => Alerts.IngestAsync(
+                At(Record($"arn:{i}", group: $"grp{i}", owner: i % 2 == 0 ? "payments" : "search"), i < 3 ? "CVE-2099-1" : $"CVE-2024-{i}", now, now.AddHours(i % 48 - 24)), default)));
+        }
+
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",allowAdmin=true");
+        var before = await CommandCallsAsync(admin);
+        var counts = await Alerts.CountsAsync(["payments", "search"], now, default);
+        var due = await Alerts.DueGroupIdsAsync(["payments", "search"], now.AddHours(24), 10, default);
+        var shown = await Summaries.FindAsync("CVE-2099-1", default);
+        var used = await CommandCallsAsync(admin) - before;
+
+        Assert.Equal(groups, counts.Sum(c => c.Open));
+        Assert.Equal(10, due.Count);
+        Assert.Equal(3, shown.Count);
+        // Partitions × (counter hash + 2 owners × 2 counts + 2 owners' due ranges + vulnerability index) + 2 reads per shown group,
+        // plus the commandstats calls themselves: a few hundred at most, against 2,000 groups that a full read would touch.
+        var bound = Store.Keys.Partitions * (1 + 4 + 2 + 1) + 3 * 2 + 30;
+        Assert.InRange(used, 1, bound);
+        Assert.True(bound < groups / 10);
+    }
+
+    private static async Task<long> CommandCallsAsync(ConnectionMultiplexer admin)
+    {
+        long total = 0;
+        foreach (var endpoint in admin.GetEndPoints())
+        {
+            var server = admin.GetServer(endpoint);
+            if (server.IsReplica)
+            {
+                continue;
+            }
+            var info = await server.InfoAsync("commandstats");
+            foreach (var pair in info.SelectMany(g => g))
+            {
+                // cmdstat_hgetall: calls=12,usec=...
+                var calls = pair.Value.Split(',')[0];
+                total += long.Parse(calls["calls=".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return total;
     }
 
     [Fact]
