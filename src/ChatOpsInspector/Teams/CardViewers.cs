@@ -34,7 +34,7 @@ internal sealed class CardViewers(TriageService triage, FindingRouter router, Ti
         };
 
     /// <summary>The card <paramref name="actor"/> sees when it comes from a command rather than a stored group.</summary>
-    public CardViewer ForUser(AlertCardView view, Actor actor) => For(view, actor, RouteOf(view.Owner), patchRequestId: null);
+    public CardViewer ForUser(AlertCardView view, Actor actor) => For(view, actor, RouteOf(view.Owner), view.PatchRequestId);
 
     private CardViewer For(AlertCardView view, Actor actor, OwnerRoute route, string? patchRequestId) => new()
     {

@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ChatOpsInspector.Alerts;
+using Amazon.Runtime;
 using ChatOpsInspector.Tests.Infrastructure;
+using ChatOpsInspector.Tests.Workflow;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace ChatOpsInspector.Tests.EndToEnd;
@@ -24,6 +27,9 @@ public sealed class PlaygroundTests : IAsyncLifetime
     private readonly string _artifacts = Environment.GetEnvironmentVariable("PLAYGROUND_ARTIFACTS")
         ?? Path.Combine(Fixtures.FindSolutionDir(), "TestResults", "playground");
 
+    private const string SampleInstance = "i-12345678901234567";
+
+    private FakeAws _aws = null!;
     private TestApp _app = null!;
     private Process _playground = null!;
     private IPlaywright _playwright = null!;
@@ -34,8 +40,29 @@ public sealed class PlaygroundTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_artifacts);
+        _aws = await FakeAws.StartAsync();
+        // The EC2 sample's instance, managed by SSM in the sample's account, as a patch needs.
+        _aws.ManagedInstances[SampleInstance] = "Online";
         // Development: appsettings.Development.json turns local Teams mode on and routes to the Playground's team.
-        _app = new TestApp(new() { ["Logging:LogLevel:Default"] = "Warning" }, environment: "Development");
+        // AWS is the signature-checking fake on loopback, so the approved patch really reaches SSM.
+        _app = new TestApp(new()
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Aws:Region"] = "eu-central-1",
+            ["Aws:Inspector2:ServiceUrl"] = _aws.Server.BaseUrl,
+            ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
+        }, services => services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDPLAYGROUNDE2E01", "secret/for/the/fake")), environment: "Development");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = BrowserArgs });
+        await StartPlaygroundAsync("playground.yml");
+    }
+
+    /// <summary>
+    /// Starts the Playground as the person its config file names (Playground 0.2.28 has one signed-in
+    /// user a run, the config's <c>currentUser</c>) and opens its page in a fresh browser page.
+    /// </summary>
+    private async Task StartPlaygroundAsync(string config)
+    {
         var bot = _app.Client().BaseAddress!;
         var port = FreePort();
         var cli = Environment.GetEnvironmentVariable("PLAYGROUND_CLI")
@@ -46,7 +73,7 @@ public sealed class PlaygroundTests : IAsyncLifetime
             RedirectStandardError = true,
             WorkingDirectory = _artifacts,
         };
-        start.Environment["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = Path.Combine(Fixtures.FindSolutionDir(), "manifests", "teams", "playground", "playground.yml");
+        start.Environment["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = Path.Combine(Fixtures.FindSolutionDir(), "manifests", "teams", "playground", config);
         start.Environment["M365_AGENTS_PLAYGROUND_LOGFILE"] = Path.Combine(_artifacts, "playground.log");
         start.Environment["TEAMSAPPTESTER_BROWSER"] = "none";
         _playground = Process.Start(start)!;
@@ -66,8 +93,6 @@ public sealed class PlaygroundTests : IAsyncLifetime
             }
         }, "the Playground to listen", 60_000);
 
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = BrowserArgs });
         _page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 1600 } });
         // Generous: on a loaded CI machine the Playground, the bot and Chromium share two cores; a wait ends as soon as its element shows.
         _page.SetDefaultTimeout(90_000);
@@ -80,18 +105,28 @@ public sealed class PlaygroundTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        await StopPlaygroundAsync();
         if (_browser is not null)
         {
             await _browser.CloseAsync();
         }
         _playwright?.Dispose();
+        await _app.DisposeAsync();
+        await _aws.DisposeAsync();
+    }
+
+    private async Task StopPlaygroundAsync()
+    {
+        if (_page is not null)
+        {
+            await _page.CloseAsync();
+        }
         if (_playground is { HasExited: false })
         {
             _playground.Kill(entireProcessTree: true);
             await _playground.WaitForExitAsync();
         }
         _playground?.Dispose();
-        await _app.DisposeAsync();
     }
 
     private static int FreePort()
@@ -117,7 +152,7 @@ public sealed class PlaygroundTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ANewcomerSeesAProactiveCardAcknowledgesItSuppressesWithTheFormAndGetsAPatchApprovedBySomeoneElse()
+    public async Task ANewcomerSeesAProactiveCardAcknowledgesSuppressesAssignsAndGetsAPatchApprovedBySomeoneElse()
     {
         // 1. Proactive card into the team channel.
         await _page.GetByText(Alerts, new() { Exact = true }).ClickAsync();
@@ -148,8 +183,59 @@ public sealed class PlaygroundTests : IAsyncLifetime
         await flask.GetByRole(AriaRole.Button, new() { Name = "Suppress", Exact = true }).ClickAsync();
         await flask.GetByText("Suppressed by Alex Wilber", new() { Exact = false }).First.WaitForAsync();
         await ShotAsync("suppressed");
-        // Recorded with its reason; the Inspector filter that follows needs AWS, which this test does not have (Aws:Inspector2:ServiceUrl is a closed port).
+        // Recorded with its reason, and the Inspector suppression filter created in the fake Inspector2.
         Assert.Contains((await GroupAsync("CVE-2023-30861")).Workflow.History, h => h.Action.StartsWith("Suppressed", StringComparison.Ordinal)
             && h.Actor.DisplayName == "Alex Wilber" && h.Detail?.Contains("no public trigger", StringComparison.Ordinal) == true);
+        await TestApp.Eventually(() => Task.FromResult(_aws.Server.Requests.Any(r => r.Path == "/filters/create")), "Inspector CreateFilter", 90_000);
+
+        // 4. Assign from the picker: the card says who, and so does the stored group.
+        var snapdMine = Card("CVE-2024-29069").Last;
+        await snapdMine.GetByRole(AriaRole.Button, new() { Name = "Assign…" }).ClickAsync();
+        await ShotAsync("assign-form");
+        // The Playground draws a compact Input.ChoiceSet as a Fluent UI combobox with a listbox of options.
+        await snapdMine.GetByRole(AriaRole.Combobox).First.ClickAsync();
+        await _page.GetByRole(AriaRole.Option, new() { Name = "adelev@example.com" }).ClickAsync();
+        await snapdMine.GetByRole(AriaRole.Button, new() { Name = "Assign", Exact = true }).ClickAsync();
+        await Card("CVE-2024-29069").Last.GetByText("Assigned to", new() { Exact = false }).First.WaitForAsync();
+        var assignee = (await GroupAsync("CVE-2024-29069")).Workflow.AssignedTo;
+        Assert.Contains("adelev@example.com", $"{assignee?.UserId} {assignee?.Email}", StringComparison.OrdinalIgnoreCase);
+        await ShotAsync("assigned");
+
+        // 5. Alex requests a patch; his own request offers him nothing to approve.
+        await Card("CVE-2024-29069").Last.GetByRole(AriaRole.Button, new() { Name = "Request patch" }).ClickAsync();
+        await Card("CVE-2024-29069").Last.GetByText("Patch requested", new() { Exact = false }).First.WaitForAsync();
+        Assert.Equal(0, await Card("CVE-2024-29069").Last.GetByRole(AriaRole.Button, new() { Name = "Approve patch" }).CountAsync());
+        Assert.Empty(_aws.Ssm("SendCommand"));
+        await ShotAsync("patch-requested-by-alex");
+
+        // 6. Megan Bowen, an approver, opens the Playground as herself and approves: one SSM command for the instance.
+        await StopPlaygroundAsync();
+        await StartPlaygroundAsync("playground.approver.yml");
+        await _page.GetByText("Personal Chat", new() { Exact = true }).ClickAsync();
+        await SayAsync("vulns security");
+        var approverView = Card("CVE-2024-29069").Last;
+        await approverView.GetByRole(AriaRole.Button, new() { Name = "Approve patch" }).ClickAsync();
+        await ConfirmIfAskedAsync(approverView);
+        await ShotAsync("approve-pressed");
+        await TestApp.Eventually(() => Task.FromResult(_aws.Commands.Values.Any(ids => ids.Contains(SampleInstance))), "SSM SendCommand for the sample instance", 90_000);
+        Assert.Single(_aws.Commands.Values, ids => ids.Contains(SampleInstance));
+        var approved = await GroupAsync("CVE-2024-29069");
+        Assert.Contains(approved.Workflow.History, h => h.Actor.DisplayName == "Megan Bowen" && h.Action.Contains("pprov", StringComparison.Ordinal));
+        await ShotAsync("patch-approved-by-megan");
+    }
+
+    /// <summary>Approve asks for a confirmation where the card offers one; press it.</summary>
+    private static async Task ConfirmIfAskedAsync(ILocator card)
+    {
+        var confirm = card.GetByRole(AriaRole.Button, new() { Name = "Confirm", Exact = false });
+        try
+        {
+            await confirm.First.WaitForAsync(new() { Timeout = 10_000 });
+            await confirm.First.ClickAsync();
+        }
+        catch (TimeoutException)
+        {
+            // No confirmation step on this card.
+        }
     }
 }

@@ -150,4 +150,41 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
             "channel card updated to Patching for everyone");
         Assert.Equal(1, SendCommands);
     }
+    [Fact]
+    public async Task AnApproverWhoAsksForTheOwnersAlertsGetsAnApproveButtonThatDecidesThePendingRequest()
+    {
+        // Approvers on a phone rarely scroll back to the channel card: they ask "vulns security" and approve from the answer.
+        Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(_app, _bf.BotAddedToTeam())).StatusCode);
+        var evt = FindingEvents.Ec2("teams-e2e-2", cve: "CVE-2099-73002", instanceId: Instance, updatedAt: DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Equal(HttpStatusCode.Accepted, (await _app.PostEventsAsync(evt.ToJsonString())).StatusCode);
+        string? groupId = null;
+        await TestApp.Eventually(async () =>
+        {
+            groupId = (await _app.Service<AlertQueries>().GroupsAsync("security", default)).FirstOrDefault(g => g.Cards.ContainsKey("teams"))?.Id;
+            return groupId is not null;
+        }, "card posted to the Teams channel");
+        var requesterCard = await InvokeAsync("refresh", new JsonObject { ["groupId"] = groupId }, RequesterAad, "Dana Developer");
+        await InvokeAsync("patch", Action(requesterCard, "patch")!["data"]!.AsObject(), RequesterAad, "Dana Developer");
+        var pending = (await _app.Service<AlertQueries>().GroupsAsync("security", default)).Single(g => g.Id == groupId).Workflow.Patch!.Id;
+
+        var ask = _bf.ChannelMention("vulns security");
+        ask["from"]!["aadObjectId"] = BotFramework.ApproverAad;
+        ask["from"]!["name"] = "Avery Approver";
+        Assert.Equal(HttpStatusCode.OK, (await _bf.SendAsync(_app, ask)).StatusCode);
+        JsonObject? approve = null;
+        await TestApp.Eventually(() =>
+        {
+            approve = _bf.Connector.Requests
+                .Where(r => r.Method == "POST" && r.Body.Contains("CVE-2099-73002", StringComparison.Ordinal))
+                .SelectMany(r => JsonNode.Parse(r.Body)!["attachments"]?.AsArray() ?? [])
+                .Select(a => Action(a!["content"]!, "approve"))
+                .FirstOrDefault(a => a is not null);
+            return Task.FromResult(approve is not null);
+        }, "the answer's card with Approve patch");
+
+        Assert.Equal(pending, approve!["data"]!["patchRequestId"]?.GetValue<string>());
+        var approved = await InvokeAsync("approve", approve["data"]!.AsObject(), BotFramework.ApproverAad, "Avery Approver");
+        Assert.StartsWith("**State:** Patching", State(approved), StringComparison.Ordinal);
+        Assert.Equal(1, SendCommands);
+    }
 }

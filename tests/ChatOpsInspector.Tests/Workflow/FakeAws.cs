@@ -112,6 +112,7 @@ public sealed partial class FakeAws : IAsyncDisposable
         ["AKIDSLACKAPPTESTS01"] = "secret/for/the/fake",
         ["AKIDTEAMSCARDACTION1"] = "secret/for/the/fake",
         ["AKIDTEAMSSUPPRESS01"] = "secret/for/the/fake",
+        ["AKIDPLAYGROUNDE2E01"] = "secret/for/the/fake",
     };
 
     public static async Task<FakeAws> StartAsync()
