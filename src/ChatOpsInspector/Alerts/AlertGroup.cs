@@ -137,9 +137,7 @@ internal sealed record GroupMember
 
     public string? ProductFindingId { get; init; }
 
-    /// <summary>ECR repository, Lambda function and code file path: what a suppression filter narrows to.</summary>
-    public string? EcrRepository { get; init; }
-    public string? LambdaFunction { get; init; }
+    /// <summary>Code file path: with the repository and function above, what a suppression filter narrows to.</summary>
     public string? CodeFilePath { get; init; }
 }
 

@@ -173,8 +173,6 @@ internal sealed partial class FindingIngestor(
             Origin = finding.Origin == FindingOrigin.Inspector ? null : finding.Origin,
             ProductArn = finding.ProductArn,
             ProductFindingId = finding.ProductFindingId,
-            EcrRepository = resource.EcrRepository,
-            LambdaFunction = resource.LambdaFunction,
             CodeFilePath = finding.Code?.FilePath,
         };
         return new IngestRecord(eventId, GroupIds.For(route.Owner, groupingKey), meta, member);

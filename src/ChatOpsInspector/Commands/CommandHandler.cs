@@ -4,6 +4,7 @@ using ChatOpsInspector.Access;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.Routing;
+using ChatOpsInspector.Sla;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Workflow;
 
@@ -192,7 +193,7 @@ internal sealed class CommandHandler(
             return (stored.Where(o => access.IsOpen || access.MaySee(actor, o)).ToArray(), null);
         }
         var known = await VisibleOwnerAsync(owner, actor, cancellationToken);
-        return known is null ? ([], UnknownOwner(owner)) : ([known], null);
+        return known is null ? ([], NoSuchOwner) : ([known], null);
     }
 
     /// <summary>
@@ -239,6 +240,9 @@ internal sealed class CommandHandler(
     }
 
     private const int MaxReportRows = 10;
+
+    private static IReadOnlyCollection<string> OwnersOf(IReadOnlyList<AlertGroup> groups, string? owner) =>
+        owner is not null && groups.Count == 0 ? [owner] : groups.Select(g => g.Owner).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static string Summary(ComplianceRow row) => string.Create(CultureInfo.InvariantCulture,
         $"{Count(row.Groups, "alert")} ({Count(row.Findings, "finding")}), SLA met {(row.MetPercent is { } p ? $"{p:0.#} %" : "n/a")} "

@@ -161,6 +161,19 @@ public sealed class BatchRetryTests(RedisServer redis) : IClassFixture<RedisServ
             public Task<string?> GroupOfFindingAsync(string findingArn, CancellationToken cancellationToken) => inner.GroupOfFindingAsync(findingArn, cancellationToken);
 
             public Task<bool> PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
+
+            public Task<IReadOnlyList<OwnerCounts>> CountsAsync(IReadOnlyCollection<string> owners, DateTimeOffset now, CancellationToken cancellationToken) =>
+                inner.CountsAsync(owners, now, cancellationToken);
+
+            public Task<IReadOnlyList<string>> DueGroupIdsAsync(IReadOnlyCollection<string> owners, DateTimeOffset until, int max, CancellationToken cancellationToken) =>
+                inner.DueGroupIdsAsync(owners, until, max, cancellationToken);
+
+            public Task<IReadOnlyList<string>> GroupsOfVulnerabilityAsync(string vulnerabilityId, CancellationToken cancellationToken) =>
+                inner.GroupsOfVulnerabilityAsync(vulnerabilityId, cancellationToken);
+
+            public Task<IReadOnlyList<ChangedGroup>> ChangedGroupsAsync(int max, CancellationToken cancellationToken) => inner.ChangedGroupsAsync(max, cancellationToken);
+
+            public Task ForgetChangedAsync(IReadOnlyList<ChangedGroup> seen, CancellationToken cancellationToken) => inner.ForgetChangedAsync(seen, cancellationToken);
         }
     }
 }

@@ -86,7 +86,9 @@ public sealed class SlackRetryTests(RedisServer redis) : IClassFixture<RedisServ
     public async Task UpdatingADeletedCardSaysTheCardIsGone(string error)
     {
         _slack.FailNext("chat.update", 200, body: $$"""{"ok":false,"error":"{{error}}"}""");
-        var result = await new SlackChatAdapter(_client, TimeProvider.System)
+        var result = await new SlackChatAdapter(_client,
+                new SlackEmailDirectory(_client, new InMemoryStore(TimeProvider.System, Options.Create(new StateOptions())), Options.Create(new SlackOptions())),
+                TimeProvider.System)
             .UpdateCardAsync(new ChatMessageRef("slack", "C0123456789", "1.2"), SampleCard(), default);
         Assert.True(result.MessageGone);
         Assert.Equal(error, result.Error);
