@@ -122,8 +122,10 @@ internal sealed partial class FakeSlack : IAsyncDisposable
                 }
                 return Results.Json(new { ok = true, channel, ts });
             case "users.info":
-                // The bot asks with a query string; one shared e-mail would make every user one person.
-                var id = context.Request.HasFormContentType ? context.Request.Form["user"].ToString() : context.Request.Query["user"].ToString();
+                // The bot asks with a form body (read above) or a query string; one shared e-mail would make every user one person.
+                var id = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(body).TryGetValue("user", out var fromBody)
+                    ? fromBody.ToString()
+                    : context.Request.Query["user"].ToString();
                 id = string.IsNullOrEmpty(id) ? "U0" : id;
                 return Results.Json(new { ok = true, user = new { id, name = id.ToLowerInvariant(), real_name = "User " + id, profile = new { email = id.ToLowerInvariant() + "@example.com", real_name = "User " + id } } });
             default:
