@@ -70,8 +70,11 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
     private static JsonObject? Action(JsonNode card, string verb) =>
         card["actions"]?.AsArray().OfType<JsonObject>().FirstOrDefault(a => a["verb"]?.GetValue<string>() == verb);
 
+    /// <summary>The card's "State: …" row (a RichTextBlock of a bold title run and the value run), as one string.</summary>
     private static string State(JsonNode card) =>
-        card["body"]!.AsArray().Select(b => b?["text"]?.GetValue<string>()).First(t => t?.StartsWith("**State:**", StringComparison.Ordinal) == true)!;
+        card["body"]!.AsArray()
+            .Select(b => b?["inlines"] is JsonArray runs ? string.Concat(runs.Select(r => r?["text"]?.GetValue<string>())) : null)
+            .First(t => t?.StartsWith("State: ", StringComparison.Ordinal) == true)!;
 
     /// <summary>The data of the confirmation card's Confirm button: the same action without the confirmation step.</summary>
     private static JsonObject ConfirmData(JsonNode confirmation)
@@ -132,7 +135,7 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
         var confirm = ConfirmData(confirmation);
         var approved = await InvokeAsync("approve", confirm, BotFramework.ApproverAad, "Avery Approver");
 
-        Assert.StartsWith("**State:** Patching", State(approved), StringComparison.Ordinal);
+        Assert.StartsWith("State: Patching", State(approved), StringComparison.Ordinal);
         Assert.Null(Action(approved, "approve"));
         await TestApp.Eventually(() => Task.FromResult(SendCommands == 1), "the queued start sent the command");
         var send = Assert.Single(_aws.Ssm("SendCommand"));
@@ -165,6 +168,9 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
         }, "card posted to the Teams channel");
         var requesterCard = await InvokeAsync("refresh", new JsonObject { ["groupId"] = groupId }, RequesterAad, "Dana Developer");
         await InvokeAsync("patch", Action(requesterCard, "patch")!["data"]!.AsObject(), RequesterAad, "Dana Developer");
+        // The SSM check runs from the queue; only a checked request offers Approve.
+        await TestApp.Eventually(async () => (await _app.Service<AlertQueries>().GroupsAsync("security", default))
+            .Single(g => g.Id == groupId).Workflow.Patch is { Checking: false }, "SSM checked and the request open for approval");
         var pending = (await _app.Service<AlertQueries>().GroupsAsync("security", default)).Single(g => g.Id == groupId).Workflow.Patch!.Id;
 
         var ask = _bf.ChannelMention("vulns security");
@@ -183,8 +189,15 @@ public sealed class TeamsPatchApprovalTests(RedisServer redis) : IClassFixture<R
         }, "the answer's card with Approve patch");
 
         Assert.Equal(pending, approve!["data"]!["patchRequestId"]?.GetValue<string>());
-        var approved = await InvokeAsync("approve", approve["data"]!.AsObject(), BotFramework.ApproverAad, "Avery Approver");
-        Assert.StartsWith("**State:** Patching", State(approved), StringComparison.Ordinal);
+        // The answer's Approve asks first, like the channel card's; Confirm decides the same pending request.
+        var confirmation = await InvokeAsync("approve", approve["data"]!.AsObject(), BotFramework.ApproverAad, "Avery Approver");
+        Assert.Contains("Approve patch?", confirmation.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(0, SendCommands);
+        var confirm = ConfirmData(confirmation);
+        Assert.Equal(pending, confirm["patchRequestId"]?.GetValue<string>());
+        var approved = await InvokeAsync("approve", confirm, BotFramework.ApproverAad, "Avery Approver");
+        Assert.StartsWith("State: Patching", State(approved), StringComparison.Ordinal);
+        await TestApp.Eventually(() => Task.FromResult(SendCommands == 1), "the queued start sent the command");
         Assert.Equal(1, SendCommands);
     }
 }

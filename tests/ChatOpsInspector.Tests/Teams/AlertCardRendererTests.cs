@@ -164,7 +164,8 @@ public class AlertCardRendererTests
     [Fact]
     public void AtMostThreeButtonsShowTheRestGoToTheOverflowMenu()
     {
-        var view = AlertCardBuilder.Build(Group(resources: 2), Now);
+        // Isolate is offered only where an isolation runbook is configured; with it the card has five actions.
+        var view = AlertCardBuilder.Build(Group(resources: 2), Now, new CardFeatures(Isolation: true, Release: true));
 
         var actions = AlertCardRenderer.Render(view, Everything(view))["actions"]!.AsArray();
 

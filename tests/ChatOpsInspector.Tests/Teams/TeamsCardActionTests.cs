@@ -122,7 +122,9 @@ public sealed class TeamsCardActionTests : IAsyncLifetime
         Assert.Equal([Instance], pending.InstanceIds);
 
         var approved = AssertCard(await InvokeWithin5sAsync("approve", new JsonObject { ["groupId"] = _groupId, ["patchRequestId"] = pending.Id }, BotFramework.ApproverAad));
-        Assert.Contains("**State:** Patching", approved.ToJsonString(), StringComparison.Ordinal);
+        // The "State: …" row is a RichTextBlock: a bold title run and the value run.
+        Assert.Contains(approved["body"]!.AsArray(), b => b?["inlines"] is JsonArray runs
+            && string.Concat(runs.Select(r => r?["text"]?.GetValue<string>())).StartsWith("State: Patching", StringComparison.Ordinal));
         Assert.Empty((await GroupAsync()).Workflow.Patch!.CommandIds); // answered before SendCommand was even answered
         await TestApp.Eventually(async () => (await GroupAsync()).Workflow.Patch!.CommandIds.Count == 1, "SendCommand recorded after the slow answer", 60_000);
         Assert.Single(_aws.Ssm("SendCommand"));
