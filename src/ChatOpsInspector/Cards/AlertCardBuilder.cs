@@ -329,7 +329,8 @@ internal static class AlertCardBuilder
         var tags = group.Members.Where(m => m.ResourceType == ResourceTypes.Ec2Instance)
             .GroupBy(m => m.ResourceId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(m => m.Tags.TryGetValue("Name", out var n) ? n : null).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n)), StringComparer.Ordinal);
-        var names = p.InstanceIds.Take(MaxInstanceNamesShown)
+        // By id: the request keeps the order the store returned members in, which is no order at all.
+        var names = p.InstanceIds.Order(StringComparer.Ordinal).Take(MaxInstanceNamesShown)
             .Select(id => tags.TryGetValue(id, out var name) && name is not null ? $"{name} ({id})" : id);
         var more = p.InstanceIds.Count > MaxInstanceNamesShown ? $" and {p.InstanceIds.Count - MaxInstanceNamesShown} more" : "";
         var what = p.Kind switch

@@ -87,6 +87,8 @@ public sealed class AuditLifecycleTests(RedisServer redis) : IClassFixture<Redis
         var approvable = await _rig.CardUpdateAsync(ts, u => SlackRig.Button(u, "approve") is not null, "card asks for approval");
         _rig.Aws.InvocationStatus[SlackRig.Instance] = "Success";
         await _rig.ReplyTextAsync(await _rig.PressAsync(approvable, "approve", SlackRig.Approver), "approved");
+        // The approval queues the start; the remediation worker sends the command soon after.
+        await TestApp.Eventually(() => Task.FromResult(_rig.Aws.Ssm("SendCommand").Any()), "the queued start sent the command");
         Assert.Single(_rig.Aws.Ssm("SendCommand"));
         await EventuallyExportAsync(groupId, "patch_finished");
 
@@ -95,7 +97,7 @@ public sealed class AuditLifecycleTests(RedisServer redis) : IClassFixture<Redis
         await IngestAsync(findingId, cve, closedAt, status: "CLOSED");
         var records = await EventuallyExportAsync(groupId, "verified_fixed");
 
-        Assert.Equal(["detected", "alerted", "acknowledged", "patch_requested", "patch_approved", "patch_command_sent", "patch_finished", "received", "verified_fixed"],
+        Assert.Equal(["detected", "alerted", "acknowledged", "patch_requested", "patch_checked", "patch_approved", "patch_command_sent", "patch_finished", "received", "verified_fixed"],
             records.Select(Action));
         Assert.All(records, AssertControls);
         Assert.All(records, e =>
@@ -170,7 +172,7 @@ public sealed class AuditLifecycleTests(RedisServer redis) : IClassFixture<Redis
         using var control = new HttpRequestMessage(HttpMethod.Get, "/api/audit?format=json&control=6.3.3");
         control.Headers.Add("X-Api-Key", TestApp.AuditKey);
         var labelled = JsonNode.Parse(await (await _rig.App.Client().SendAsync(control)).Content.ReadAsStringAsync())!.AsArray();
-        Assert.Equal(["patch_requested", "patch_approved", "patch_command_sent", "patch_finished", "verified_fixed"],
+        Assert.Equal(["patch_requested", "patch_checked", "patch_approved", "patch_command_sent", "patch_finished", "verified_fixed"],
             labelled.Select(e => Action(e!.AsObject())).Where(a => a is not "sla_breached"));
         using var verify = new HttpRequestMessage(HttpMethod.Get, "/api/audit/verify");
         verify.Headers.Add("X-Api-Key", TestApp.AuditKey);

@@ -21,7 +21,8 @@ public sealed class InspectorStatusTests(SlackApp app) : IClassFixture<SlackApp>
         var (cve, findingId, groupId) = await CardPostedAsync();
 
         await SendAsync(findingId, cve, "CLOSED", FirstSeen.AddHours(1));
-        await app.UpdateContainingAsync(groupId, "verified fixed");
+        // A resolved card leads with how long the fix took ("Fixed in 3 d · verified <date>").
+        await app.UpdateContainingAsync(groupId, "*Fixed in ");
         Assert.Equal(GroupState.Resolved, (await GroupAsync(groupId)).Workflow.State);
 
         var updatesBefore = Updates(groupId);
@@ -34,7 +35,7 @@ public sealed class InspectorStatusTests(SlackApp app) : IClassFixture<SlackApp>
         Assert.Null(group.Workflow.ResolvedAt);
         await TestApp.Eventually(() => Task.FromResult(Updates(groupId) > updatesBefore), "card updated after the reopen");
         var card = app.Slack.Calls("chat.update").Last(u => u.ToJsonString().Contains(groupId, StringComparison.Ordinal)).ToJsonString();
-        Assert.DoesNotContain("verified fixed", card, StringComparison.Ordinal);
+        Assert.DoesNotContain("Fixed in ", card, StringComparison.Ordinal);
     }
 
     [Fact]
