@@ -150,7 +150,7 @@ internal sealed partial class AlertDispatcher(
             {
                 case ChatOutcome.Ok when existing is null && result.Message is { } posted:
                     await StoreCardRefAsync(group.Id, posted with { PostedAt = time.GetUtcNow() }, cancellationToken);
-                    await audit.AppendAsync(new AuditRecord
+                    var alerted = new AuditRecord
                     {
                         At = time.GetUtcNow(),
                         Action = "alerted",
@@ -160,7 +160,8 @@ internal sealed partial class AlertDispatcher(
                         Channel = posted.Channel,
                         MessageId = posted.MessageId,
                         Detail = $"card posted to {adapter.Platform}",
-                    }.About(group, [.. group.OpenMembers]), cancellationToken);
+                    }.About(group, [.. group.OpenMembers]);
+                    await RetryWhileStoreIsDownAsync(() => audit.AppendAsync(alerted, cancellationToken), group.Id, adapter.Platform, cancellationToken);
                     AppMetrics.AlertsPosted.WithLabels(adapter.Platform).Inc();
                     LogPosted(group.Id, group.Owner, adapter.Platform, channel);
                     break;
@@ -279,20 +280,28 @@ internal sealed partial class AlertDispatcher(
     /// comes back. So a store outage right after the post is waited out (within half the lease, before
     /// another replica may claim the item) instead of failing the pass.
     /// </summary>
-    private async Task StoreCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken)
+    private Task StoreCardRefAsync(string groupId, ChatMessageRef card, CancellationToken cancellationToken) =>
+        RetryWhileStoreIsDownAsync(() => store.SetCardRefAsync(groupId, card, cancellationToken), groupId, card.Platform, cancellationToken);
+
+    /// <summary>
+    /// A write that follows a card already posted (its ref, its "alerted" audit record): the post cannot be
+    /// undone, so the write waits out a short store outage (half a lease) rather than fail the publish and
+    /// leave the group claimed, or lose the record.
+    /// </summary>
+    private async Task RetryWhileStoreIsDownAsync(Func<Task> write, string groupId, string platform, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + _options.Lease / 2;
         while (true)
         {
             try
             {
-                await store.SetCardRefAsync(groupId, card, cancellationToken);
+                await write();
                 return;
             }
             catch (Exception ex) when (Operations.StoreUnavailableHandler.IsStoreFailure(ex) && time.GetUtcNow() < deadline)
             {
                 AppMetrics.Errors.WithLabels("dispatcher").Inc();
-                LogCardRefRetry(groupId, card.Platform, ex.Message);
+                LogCardRefRetry(groupId, platform, ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
             }
         }
@@ -301,7 +310,7 @@ internal sealed partial class AlertDispatcher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The {Platform} card of group {GroupId} ({Channel} {MessageId}) is gone ({Error}); posting it again")]
     private partial void LogCardGone(string groupId, string platform, string channel, string messageId, string? error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Posted the card of group {GroupId} to {Platform} but could not store its ref yet; retrying: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Posted the card of group {GroupId} to {Platform} but could not store its ref or record yet; retrying: {Error}")]
     private partial void LogCardRefRetry(string groupId, string platform, string error);
 
     /// <summary>How long a thread note waits for its group's card before it is posted on its own.</summary>
