@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Amazon.Runtime;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security;
@@ -372,6 +374,31 @@ public sealed partial class FakeAws : IAsyncDisposable
 
     private static IResult Json(object body, int status = 200) =>
         Results.Text(JsonSerializer.Serialize(body), "application/x-amz-json-1.1", statusCode: status);
+
+    /// <summary>
+    /// A test host on <paramref name="redis"/> whose Inspector2 and SSM calls come to this fake in eu-west-1,
+    /// signed with the remediation test key, on <paramref name="time"/>; <paramref name="settings"/> add to
+    /// (or override) those, and <paramref name="services"/> registers more.
+    /// </summary>
+    public TestApp RemediationApp(RedisServer redis, TimeProvider time, Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Aws:Region"] = "eu-west-1",
+            ["Aws:Inspector2:ServiceUrl"] = Server.BaseUrl,
+            ["Aws:Ssm:ServiceUrl"] = Server.BaseUrl,
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+        return new TestApp(TestApp.WithRedis(redis, all), s =>
+        {
+            s.AddSingleton<TimeProvider>(time);
+            s.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDTESTREMEDIATION1", TestKeys["AKIDTESTREMEDIATION1"]));
+            services?.Invoke(s);
+        });
+    }
 
     /// <summary>SSM requests for one operation (check <see cref="Rejected"/> for signatures AWS would refuse).</summary>
     public IEnumerable<Infrastructure.RecordedRequest> Ssm(string operation) =>

@@ -1,14 +1,12 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Aws;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Tests.Infrastructure;
 using ChatOpsInspector.Workflow;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ChatOpsInspector.Tests.Workflow;
@@ -30,19 +28,12 @@ public sealed class FleetRemediationTests(RedisServer redis) : IClassFixture<Red
     public async Task InitializeAsync()
     {
         _aws = await FakeAws.StartAsync();
-        _app = new TestApp(TestApp.WithRedis(redis, new()
+        _app = _aws.RemediationApp(redis, _time, new()
         {
-            ["Aws:Region"] = "eu-west-1",
-            ["Aws:Inspector2:ServiceUrl"] = _aws.Server.BaseUrl,
-            ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Approvers:0"] = "U_APP1",
             ["Routing:Default:Members:0"] = "U_DEV",
             ["Remediation:StallTimeoutMinutes"] = "60",
-        }), services =>
-        {
-            services.AddSingleton<TimeProvider>(_time);
-            services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDTESTREMEDIATION1", "secret/for/the/fake"));
         });
     }
 

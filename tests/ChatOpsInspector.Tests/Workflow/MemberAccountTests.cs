@@ -1,11 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Tests.Infrastructure;
 using ChatOpsInspector.Workflow;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ChatOpsInspector.Tests.Workflow;
@@ -28,21 +26,14 @@ public sealed class MemberAccountTests(RedisServer redis) : IClassFixture<RedisS
     public async Task InitializeAsync()
     {
         _aws = await FakeAws.StartAsync();
-        _app = new TestApp(TestApp.WithRedis(redis, new()
+        _app = _aws.RemediationApp(redis, _time, new()
         {
-            ["Aws:Region"] = "eu-west-1",
             ["Aws:MemberRoleName"] = "ChatOpsInspectorMember",
             ["Aws:MemberRoleExternalId"] = "chatops-external-id-1",
-            ["Aws:Inspector2:ServiceUrl"] = _aws.Server.BaseUrl,
-            ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Aws:Sts:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Approvers:0"] = "U_APP1",
             ["Routing:Default:Members:0"] = "U_DEV",
-        }), services =>
-        {
-            services.AddSingleton<TimeProvider>(_time);
-            services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDTESTREMEDIATION1", "secret/for/the/fake"));
         });
     }
 

@@ -1,13 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.State;
 using ChatOpsInspector.Tests.Infrastructure;
 using ChatOpsInspector.Workflow;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ChatOpsInspector.Tests.Workflow;
@@ -30,21 +28,14 @@ public sealed class RemediationTests(RedisServer redis) : IClassFixture<RedisSer
         _aws = await FakeAws.StartAsync();
         _aws.ManagedInstances["i-0000000000000000a"] = "Online";
         _aws.ManagedInstances["i-0000000000000000b"] = "Online";
-        _app = new TestApp(TestApp.WithRedis(redis, new()
+        _app = _aws.RemediationApp(redis, _time, new()
         {
-            ["Aws:Region"] = "eu-west-1",
-            ["Aws:Inspector2:ServiceUrl"] = _aws.Server.BaseUrl,
-            ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Suppressors:0"] = "U_SEC",
             ["Routing:Default:Approvers:0"] = "U_APP1",
             ["Routing:Default:Approvers:1"] = "app2@example.com",
             ["Routing:Default:Approvers:2"] = "U_DEV",
             ["Remediation:ApprovalTtlMinutes"] = "60",
-        }), services =>
-        {
-            services.AddSingleton<TimeProvider>(_time);
-            services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDTESTREMEDIATION1", "secret/for/the/fake"));
         });
         foreach (var instance in new[] { "i-0000000000000000a", "i-0000000000000000b" })
         {

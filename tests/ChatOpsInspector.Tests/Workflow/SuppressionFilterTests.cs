@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Amazon.Runtime;
 using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Aws;
 using ChatOpsInspector.Cards;
@@ -35,21 +34,16 @@ public sealed class SuppressionFilterTests(RedisServer redis) : IClassFixture<Re
     public async Task InitializeAsync()
     {
         _aws = await FakeAws.StartAsync();
-        _app = new TestApp(TestApp.WithRedis(redis, new()
+        _app = _aws.RemediationApp(redis, _time, new()
         {
-            ["Aws:Region"] = "eu-west-1",
-            ["Aws:Inspector2:ServiceUrl"] = _aws.Server.BaseUrl,
-            ["Aws:Ssm:ServiceUrl"] = _aws.Server.BaseUrl,
             ["Alerting:MinSeverity"] = "LOW",
             ["Routing:Rules:0:Tags:team"] = "payments",
             ["Routing:Rules:0:Target:Owner"] = "payments",
             ["Routing:Rules:0:Target:Suppressors:0"] = "U_SEC",
             ["Routing:Default:Owner"] = "security",
             ["Routing:Default:Suppressors:0"] = "U_SEC",
-        }), services =>
+        }, services =>
         {
-            services.AddSingleton<TimeProvider>(_time);
-            services.AddSingleton<AWSCredentials>(new BasicAWSCredentials("AKIDTESTREMEDIATION1", "secret/for/the/fake"));
             // A short client timeout, so the slow-CreateFilter test does not wait the production 30 s.
             services.AddHttpClient<IInspector2Client, Inspector2Client>(http => http.Timeout = TimeSpan.FromSeconds(2));
         });
