@@ -13,16 +13,34 @@ internal static partial class StateExtensions
             .Validate(o => o.Partitions is >= 1 and <= 16384, "State:Partitions must be between 1 and 16384.")
             .Validate(o => string.IsNullOrEmpty(o.CaFile) || File.Exists(o.CaFile), "State:CaFile names a file that does not exist.")
             .Validate(o => string.IsNullOrEmpty(o.Redis) || Parses(o.Redis), "State:Redis is not a valid StackExchange.Redis configuration string.")
+            .Validate(o => !o.IamAuth.Enabled || o.UseRedis, "State:IamAuth:CacheName is set but State:Redis (the cache endpoint) is empty.")
+            .Validate(o => !o.IamAuth.Enabled || !string.IsNullOrWhiteSpace(o.IamAuth.User), "State:IamAuth:User (the IAM-enabled user id) is required with State:IamAuth:CacheName.")
+            .Validate(o => !o.IamAuth.Enabled || o.IamAuth.Service is RedisIamAuthOptions.ElastiCache or RedisIamAuthOptions.MemoryDb, "State:IamAuth:Service must be elasticache or memorydb.")
+            .Validate(o => !o.IamAuth.Serverless || o.IamAuth.Service == RedisIamAuthOptions.ElastiCache, "State:IamAuth:Serverless applies to ElastiCache only (State:IamAuth:Service elasticache).")
+            .Validate(o => !o.IamAuth.Enabled || string.IsNullOrEmpty(o.Password), "State:IamAuth and State:Password are exclusive: with IAM authentication the token is the password.")
+            .Validate(o => !o.IamAuth.Enabled || !o.UseRedis || !Parses(o.Redis!) || UsesTls(o), "State:IamAuth needs TLS (ElastiCache and MemoryDB refuse IAM authentication without it): set ssl=true in State:Redis (or use a rediss:// URI), or State:CaFile.")
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
 
         var options = builder.Configuration.GetSection(StateOptions.Section).Get<StateOptions>() ?? new StateOptions();
         if (options.UseRedis)
         {
+            if (options.IamAuth.Enabled)
+            {
+                builder.Services.AddSingleton<RedisIamAuth>();
+                builder.Services.AddHostedService<RedisIamAuth.Refresher>();
+            }
             builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
             {
-                var connection = ConnectionMultiplexer.Connect(Configure(options));
-                var log = new ConnectionLog(sp.GetRequiredService<ILogger<ConnectionLog>>(), sp.GetRequiredService<TimeProvider>());
+                var config = Configure(options);
+                if (sp.GetService<RedisIamAuth>() is { } iam)
+                {
+                    iam.Apply(config);
+                    // Connect is synchronous here anyway; without a token the first handshake is refused and logged.
+                    iam.TryRefreshAsync(CancellationToken.None).GetAwaiter().GetResult();
+                }
+                var connection = ConnectionMultiplexer.Connect(config);
+                var log = new ConnectionLog(sp.GetRequiredService<ILogger<ConnectionLog>>(), sp.GetRequiredService<TimeProvider>(), options.IamAuth.Enabled);
                 connection.ConnectionFailed += (_, e) => log.Failed(e);
                 return connection;
             });
@@ -64,6 +82,9 @@ internal static partial class StateExtensions
         return config;
     }
 
+    private static bool UsesTls(StateOptions options) =>
+        !string.IsNullOrEmpty(options.CaFile) || RedisConfiguration.Parse(options.Redis!).Ssl;
+
     private static bool Parses(string configuration)
     {
         try
@@ -90,7 +111,7 @@ internal static partial class StateExtensions
     /// Connection failures, at most one line per endpoint and kind a minute: a wrong password would
     /// otherwise log on every reconnect attempt. Endpoint and failure kind only, never the configuration.
     /// </summary>
-    internal sealed partial class ConnectionLog(ILogger<ConnectionLog> logger, TimeProvider time)
+    internal sealed partial class ConnectionLog(ILogger<ConnectionLog> logger, TimeProvider time, bool iamAuth = false)
     {
         private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
         private readonly Dictionary<string, DateTimeOffset> _last = [];
@@ -114,7 +135,11 @@ internal static partial class StateExtensions
                 suppressed = _suppressed.GetValueOrDefault(key);
                 _suppressed[key] = 0;
             }
-            if (e.FailureType == ConnectionFailureType.AuthenticationFailure)
+            if (e.FailureType == ConnectionFailureType.AuthenticationFailure && iamAuth)
+            {
+                LogIamAuthenticationFailed(endpoint, suppressed);
+            }
+            else if (e.FailureType == ConnectionFailureType.AuthenticationFailure)
             {
                 LogAuthenticationFailed(endpoint, suppressed);
             }
@@ -126,6 +151,9 @@ internal static partial class StateExtensions
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Redis refused the credentials at {Endpoint} (State:User / State:Password or the user= and password= of State:Redis); {Suppressed} similar failures not logged since the last line")]
         private partial void LogAuthenticationFailed(string endpoint, int suppressed);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Redis refused the IAM authentication token at {Endpoint} (State:IamAuth: the user must be IAM-enabled with user id equal to its name, and the bot's role must allow elasticache:Connect or memorydb:Connect on the cache and the user); {Suppressed} similar failures not logged since the last line")]
+        private partial void LogIamAuthenticationFailed(string endpoint, int suppressed);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection to {Endpoint} failed: {FailureType}; {Suppressed} similar failures not logged since the last line")]
         private partial void LogConnectionFailed(string endpoint, string failureType, int suppressed);

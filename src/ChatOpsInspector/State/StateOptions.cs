@@ -34,6 +34,9 @@ internal sealed class StateOptions
     /// <summary>PEM file of the CA that signed the server certificate (turns TLS on); empty: the system trust store.</summary>
     public string? CaFile { get; set; }
 
+    /// <summary>ElastiCache / MemoryDB IAM authentication (a presigned token as the password); off unless <c>CacheName</c> is set.</summary>
+    public RedisIamAuthOptions IamAuth { get; set; } = new();
+
     /// <summary>How long a resolved group's data is kept after resolution.</summary>
     public int ClosedGroupTtlDays { get; set; } = 90;
 
