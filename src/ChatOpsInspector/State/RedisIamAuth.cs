@@ -21,27 +21,30 @@ internal static class RedisIamAuthToken
         var cache = options.CacheName!.Trim();
         var amzDate = SigV4Signer.FormatAmzDate(signedAt);
         var scope = $"{amzDate[..8]}/{region}/{options.Service}/aws4_request";
-        var parameters = new List<KeyValuePair<string, string>>
+        var request = new List<KeyValuePair<string, string>>
         {
             new("Action", "connect"),
             new("User", options.User!),
-            new("X-Amz-Algorithm", SigV4Signer.Algorithm),
-            new("X-Amz-Credential", $"{credentials.AccessKey}/{scope}"),
-            new("X-Amz-Date", amzDate),
             new("X-Amz-Expires", ((int)Lifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("X-Amz-SignedHeaders", "host"),
         };
         if (options.Serverless)
         {
-            parameters.Add(new("ResourceType", "ServerlessCache"));
+            request.Add(new("ResourceType", "ServerlessCache"));
         }
         if (credentials.UseToken)
         {
-            parameters.Add(new("X-Amz-Security-Token", credentials.Token));
+            request.Add(new("X-Amz-Security-Token", credentials.Token));
         }
-        var query = string.Join('&', parameters
-            .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => SigV4Signer.UriEncode(p.Key) + "=" + SigV4Signer.UriEncode(p.Value)));
+        // Written as AWS's SDKs write a presigned URL (request parameters sorted, then the signing ones, the
+        // signature last), so the token is byte-for-byte the one an SDK would make. The server does not care:
+        // it checks the signature over the canonical (sorted) query.
+        var query = Join(request.OrderBy(p => p.Key, StringComparer.Ordinal)) + "&" + Join(
+        [
+            new("X-Amz-Algorithm", SigV4Signer.Algorithm),
+            new("X-Amz-Credential", $"{credentials.AccessKey}/{scope}"),
+            new("X-Amz-Date", amzDate),
+            new("X-Amz-SignedHeaders", "host"),
+        ]);
         var signature = SigV4Signer.Sign(
             new SigV4Signer.Request("GET", "/", query, [new("host", cache)], SigV4Signer.EmptyPayloadHash),
             credentials.AccessKey,
@@ -51,6 +54,9 @@ internal static class RedisIamAuthToken
             signedAt);
         return $"{cache}/?{query}&X-Amz-Signature={signature.Value}";
     }
+
+    private static string Join(IEnumerable<KeyValuePair<string, string>> parameters) =>
+        string.Join('&', parameters.Select(p => SigV4Signer.UriEncode(p.Key) + "=" + SigV4Signer.UriEncode(p.Value)));
 }
 
 /// <summary>
@@ -145,15 +151,25 @@ internal sealed partial class RedisIamAuth(
             {
                 if (auth.SignedAt is null)
                 {
-                    _timer.Period = await auth.TryRefreshAsync(stoppingToken) ? RefreshEvery : RetryEvery;
+                    await RefreshAsync(stoppingToken);
                 }
                 while (await _timer.WaitForNextTickAsync(stoppingToken))
                 {
-                    _timer.Period = await auth.TryRefreshAsync(stoppingToken) ? RefreshEvery : RetryEvery;
+                    await RefreshAsync(stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+            }
+        }
+
+        private async Task RefreshAsync(CancellationToken cancellationToken)
+        {
+            var next = await auth.TryRefreshAsync(cancellationToken) ? RefreshEvery : RetryEvery;
+            // Setting the period restarts the wait, so only on a change of pace.
+            if (_timer.Period != next)
+            {
+                _timer.Period = next;
             }
         }
 

@@ -42,6 +42,28 @@ public sealed class ConnectionLogTests
         Assert.DoesNotContain(lines, l => l.Text.Contains("WRONGPASS", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void WithIamAuthenticationARefusedTokenIsLoggedAsSuchAtTheSameRateAndTheTokenNever()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 9, 0, 0, TimeSpan.Zero));
+        var lines = new List<(LogLevel Level, string Text)>();
+        var log = new StateExtensions.ConnectionLog(new ListLogger<StateExtensions.ConnectionLog>(lines), time, iamAuth: true);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, 6380);
+        const string token = "my-cache/?Action=connect&User=iam-user&X-Amz-Signature=0123abcd";
+
+        for (var i = 0; i < 20; i++)
+        {
+            log.Failed(new(this, endpoint, ConnectionType.Interactive, ConnectionFailureType.AuthenticationFailure, new InvalidOperationException("WRONGPASS " + token), "physical"));
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var line = Assert.Single(lines);
+        Assert.Equal(LogLevel.Error, line.Level);
+        Assert.Contains("IAM authentication token", line.Text, StringComparison.Ordinal);
+        Assert.Contains("State:IamAuth", line.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Amz-Signature", line.Text, StringComparison.Ordinal);
+    }
+
     private sealed class ListLogger<T>(List<(LogLevel, string)> lines) : ILogger<T>
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
