@@ -5,6 +5,7 @@ using ChatOpsInspector.Alerts;
 using ChatOpsInspector.Bench.Harness;
 using ChatOpsInspector.Cards;
 using ChatOpsInspector.State;
+using ChatOpsInspector.TestSupport;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -32,7 +33,7 @@ internal static class ScaleScenario
             + $"(skewed: ~{workload.SmallestGroup:#,0} to ~{workload.LargestGroup:#,0} findings) plus one group of {workload.Big:#,0}; "
             + $"{concurrency} concurrent senders, one event per request");
 
-        await using (var cluster = new RedisClusterProcess())
+        await using (var cluster = new RedisClusterProcess(nodeTimeoutMs: 15000, commandTimeoutMs: 5000))
         {
             await cluster.StartAsync();
             await RunTopologyAsync(report, "cluster", cluster.ConnectionString, async () => await cluster.MastersAsync(), workload, concurrency, cap);
